@@ -1,0 +1,52 @@
+"""Prometheus metrics of the proxy, in one registry that `/__dni/metrics` exposes.
+
+Names follow Prometheus conventions: `dni_` prefix, base units, `_total` on counters.
+Every label value comes from a small fixed set (outcomes, reasons, endpoints), never
+from a request, so cardinality stays bounded.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "dni_requests_total",
+    "Requests served, by outcome (rewritten, passthrough, bot, fallback, upstream_error, ...).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+PAGES_REWRITTEN = Counter(
+    "dni_pages_rewritten_total", "HTML pages rewritten, by display mode.", ["display"], registry=REGISTRY
+)
+NUMBERS_SWAPPED = Counter(
+    "dni_numbers_swapped_total", "Phone occurrences written with a tracking number or reveal.", registry=REGISTRY
+)
+PROVIDER_CALLS = Counter(
+    "dni_provider_calls_total",
+    "Provider API calls, by provider, endpoint and result status.",
+    ["provider", "endpoint", "status"],
+    registry=REGISTRY,
+)
+PROVIDER_LATENCY = Histogram(
+    "dni_provider_latency_seconds",
+    "Provider API call latency.",
+    ["provider", "endpoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.5, 5.0),
+    registry=REGISTRY,
+)
+FALLBACKS = Counter(
+    "dni_fallbacks_total",
+    "Pages or clicks served with original numbers, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+BREAKER_STATE = Gauge(
+    "dni_breaker_state",
+    "Provider circuit breaker state: 0 closed, 1 half-open, 2 open.",
+    ["provider"],
+    registry=REGISTRY,
+)
+BYTES_IN = Counter("dni_upstream_bytes_total", "Body bytes read from the upstream.", registry=REGISTRY)
+BYTES_OUT = Counter("dni_client_bytes_total", "Body bytes sent to clients.", registry=REGISTRY)

@@ -1,0 +1,1 @@
+"""Call-tracking providers behind one seam (`base.Provider`)."""

@@ -1,0 +1,20 @@
+"""The pure core of dni-edge: config model, phone matching, HTML scanning and rendering.
+
+No I/O: bytes, strings and frozen config in, values out. `proxy/` uses only the
+names exported here.
+"""
+
+from rules.phones import DEFAULT_REGION, Phone, PhoneError, parse_phone
+from rules.scan import Matcher, Occurrence, Page, Tracking, scan
+
+__all__ = [
+    "DEFAULT_REGION",
+    "Matcher",
+    "Occurrence",
+    "Page",
+    "Phone",
+    "PhoneError",
+    "Tracking",
+    "parse_phone",
+    "scan",
+]

@@ -5,6 +5,7 @@ names exported here.
 """
 
 from rules.phones import DEFAULT_REGION, Phone, PhoneError, parse_phone
+from rules.render import write_like
 from rules.scan import Matcher, Occurrence, Page, Tracking, scan
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "Tracking",
     "parse_phone",
     "scan",
+    "write_like",
 ]

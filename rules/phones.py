@@ -44,7 +44,9 @@ class Phone:
     def format(self, form: Form) -> str:
         """The number grouped as phonenumbers writes it, in a national or international form."""
         number = phonenumbers.parse(self.e164)
-        style = PhoneNumberFormat.NATIONAL if form == "national" else PhoneNumberFormat.INTERNATIONAL
+        style = (
+            PhoneNumberFormat.NATIONAL if form == "national" else PhoneNumberFormat.INTERNATIONAL
+        )
         return phonenumbers.format_number(number, style)
 
     def digits(self, form: Form) -> str:
@@ -77,7 +79,9 @@ def _phone(number: phonenumbers.PhoneNumber) -> Phone:
     region = phonenumbers.region_code_for_number(number)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region or "ZZ")
     trunk = (metadata.national_prefix or "") if metadata is not None else ""
-    national = "".join(c for c in phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL) if c.isdigit())
+    national = "".join(
+        c for c in phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL) if c.isdigit()
+    )
     forms = [national]
     for candidate in (trunk + nsn, nsn):
         if candidate not in forms and (candidate == national or len(candidate) >= len(nsn)):
@@ -88,7 +92,7 @@ def _phone(number: phonenumbers.PhoneNumber) -> Phone:
         forms.remove(nsn)
     return Phone(
         e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
-        country_code=number.country_code,
+        country_code=number.country_code or 0,
         national_number=nsn,
         trunk_prefix=trunk,
         national_digits=tuple(forms),

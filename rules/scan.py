@@ -1,22 +1,41 @@
-"""Interface of the span scanner (implementation in progress)."""
+"""The span scanner: where a page writes its configured phones, as byte spans.
+
+Theory of operation. A page is never parsed into a tree and re-serialised:
+that would change bytes nobody asked to change (attribute quoting, entities,
+invalid sequences, whitespace). Instead:
+
+1. The page's encoding is decided (`charset.detect`). In every ASCII-compatible
+   encoding a digit, `<`, `&` and `"` are the same single bytes, so the page is
+   scanned as bytes and never decoded; pages in the few encodings where that is
+   not true (UTF-16, GB18030, ISO-2022) pass through untouched.
+2. One regex compiled from the configured phones (`numbers.Matcher`) finds
+   every place the page writes one of them, in any national or international
+   form, with any separators and inline tags between the digits.
+3. Each match is placed (`html`): inside a comment or raw-text element it is
+   dropped; inside a start tag it is kept only when it lies in the value of a
+   `tel:`/`callto:` href; in text it is kept when every tag it spans is an
+   inline element. Include/exclude CSS selectors and `data-dni-skip` are then
+   applied with selectolax (`selectors`).
+4. The result is a `Page`: the occurrences and the title, a plan. Rendering it
+   with tracking numbers (`render`) splices new bytes into the original only at
+   the occurrences; every other byte is the input's.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote
 
+from rules import charset as charsets
+from rules import html, render
+from rules.html import Hidden, Tag
+from rules.numbers import Form, Matcher, Reading
 from rules.phones import Phone
+from rules.render import Tracking, Where
+from rules.selectors import filter_by_selectors
 
-Where = Literal["text", "tel"]
-
-
-@dataclass(frozen=True)
-class Tracking:
-    """A tracking number to write in place of an original: E.164 plus an optional code."""
-
-    e164: str
-    code: str | None = None
+__all__ = ["Matcher", "Occurrence", "Page", "Tracking", "scan"]
 
 
 @dataclass(frozen=True)
@@ -27,17 +46,24 @@ class Occurrence:
     where: Where
     start: int
     end: int
-
-
-class Matcher:
-    """The configured phones compiled once into the patterns the scanner runs."""
-
-    def __init__(self, phones: Iterable[Phone]) -> None:
-        self.phones = tuple(phones)
+    """For text, from the first character of the written number (`+`, `(`, a digit
+    or an entity) to its last digit; for tel, the same inside the href value."""
+    text: str
+    """The written number, decoded: tags dropped, entities resolved."""
+    form: Form
+    digits: str
+    positions: tuple[int, ...] = field(repr=False)
+    prefix_digits: int = field(default=0, repr=False)
+    tag: Tag | None = field(default=None, repr=False)
+    """For tel: the start tag whose href holds the number."""
+    value: tuple[int, int] | None = field(default=None, repr=False)
+    """For tel: the href value's span."""
 
 
 @dataclass(frozen=True)
 class Page:
+    """What scanning found in one page; render it to write tracking numbers in."""
+
     body: bytes
     charset: str
     title: str
@@ -46,20 +72,33 @@ class Page:
     @property
     def phones(self) -> tuple[Phone, ...]:
         """Distinct phones found, in document order."""
-        raise NotImplementedError
+        return tuple(dict.fromkeys(occurrence.phone for occurrence in self.occurrences))
 
     def counts(self) -> dict[str, dict[str, int]]:
-        raise NotImplementedError
+        counts: dict[str, dict[str, int]] = {}
+        for occurrence in self.occurrences:
+            entry = counts.setdefault(occurrence.phone.e164, {"text": 0, "tel": 0})
+            entry[occurrence.where] += 1
+        return counts
+
+    def sample(self, e164: str) -> str | None:
+        """How the page writes a phone: the first text occurrence, decoded."""
+        return next(
+            (o.text for o in self.occurrences if o.phone.e164 == e164 and o.where == "text"),
+            None,
+        )
 
     def render(
         self, assignments: Mapping[str, Tracking], *, code_template: str = " (code {code})"
     ) -> bytes:
-        raise NotImplementedError
+        """The page with each assigned phone replaced by its tracking number."""
+        return render.direct(self, assignments, code_template)
 
     def render_click(
         self, tokens: Mapping[str, str], *, script_src: str, label: str = "Afficher le numéro"
     ) -> bytes:
-        raise NotImplementedError
+        """The page with each phone that has a token replaced by a reveal element."""
+        return render.click(self, tokens, script_src, label)
 
 
 def scan(
@@ -70,4 +109,69 @@ def scan(
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
 ) -> Page:
-    raise NotImplementedError
+    """Find the configured phones a page writes where visitors see or dial them."""
+    encoding = charsets.detect(body, charset)
+    if not charsets.scannable(encoding):
+        return Page(body, encoding, "", ())
+    hidden = Hidden(body)
+    found: list[Occurrence] = []
+    for start, end in matcher.finditer(body):
+        occurrence = _place(body, matcher, hidden, start, end, encoding)
+        if occurrence is not None:
+            found.append(occurrence)
+    if found and (include or exclude or b"data-dni-skip" in body):
+        found = filter_by_selectors(body, found, include, exclude)
+    title = html.title_text(body, hidden.find_title(), encoding)
+    return Page(body, encoding, title, tuple(found))
+
+
+def _place(
+    body: bytes, matcher: Matcher, hidden: Hidden, start: int, end: int, encoding: str
+) -> Occurrence | None:
+    if hidden.contains(start, end):
+        return None
+    reading = matcher.read(body, start, end)
+    if reading is None:
+        return None
+    tag = html.enclosing_tag(body, start)
+    if tag is None:
+        if not _inline_only(body, start, end):
+            return None
+        text = html.decode_text(body[start:end], encoding)
+        return _occurrence(reading, "text", start, end, text)
+    link = html.phone_link_value(body, tag)
+    if link is None or not (link.start <= start and end <= link.end):
+        return None
+    text = unquote(html.unescape_bytes(body[start:end], encoding), errors="replace")
+    return _occurrence(reading, "tel", start, end, text, tag, (link.start, link.end))
+
+
+def _inline_only(body: bytes, start: int, end: int) -> bool:
+    for tag in html.tags_in(body, start, end):
+        if tag.group(1).lower() not in html.INLINE_ELEMENTS:
+            return False
+    return True
+
+
+def _occurrence(
+    reading: Reading,
+    where: Where,
+    start: int,
+    end: int,
+    text: str,
+    tag: Tag | None = None,
+    value: tuple[int, int] | None = None,
+) -> Occurrence:
+    return Occurrence(
+        phone=reading.phone,
+        where=where,
+        start=start,
+        end=end,
+        text=text,
+        form=reading.form,
+        digits=reading.digits,
+        positions=reading.positions,
+        prefix_digits=reading.prefix_digits,
+        tag=tag,
+        value=value,
+    )

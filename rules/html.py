@@ -1,0 +1,270 @@
+"""HTML5 tokenization at byte level, only as far as the scanner needs it.
+
+The scanner never builds a tree and never tokenizes the whole page: a page is
+mostly markup nobody rewrites, and walking every tag in Python costs more than
+parsing the page in C. It asks two questions about the few offsets where a
+configured number was matched:
+
+1. Is the offset inside something never rewritten: a comment, a raw-text
+   element (script, style, textarea, title, xmp, iframe, noembed, noframes,
+   plaintext), a doctype or bogus comment? `Hidden` walks only the openers of
+   such ranges (`<!`, `<?`, `</3`, `<script`...), each found by one regex search
+   that jumps from `<` to `<` in C, and finds each range's end by HTML5's rules:
+   `</script` ends a script even inside a JS string, `<!-->` is a complete
+   comment, a bogus comment ends at the first `>`, an unterminated range runs
+   to the end of the page. An opener that stands inside a tag's quoted
+   attribute value opens nothing.
+2. Is the offset inside a start tag, and if so in which attribute's value?
+   `enclosing_tag` goes back to the nearest `<` that starts a tag and reads the
+   tag forward with the HTML5 attribute grammar: a `>` inside a quoted value
+   does not end the tag, and a quote only opens a value after `=`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+# Elements whose content is never markup and never rewritten. <noscript> is
+# absent on purpose: visitors without JavaScript see its content.
+RAW_TEXT_ELEMENTS: tuple[str, ...] = (
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "plaintext",
+)
+
+# Inline elements a written number may be split across (`<b>04</b> 90 26 07 16`).
+INLINE_ELEMENTS: frozenset[bytes] = frozenset(
+    b"a abbr b bdi bdo cite code data dfn em font i kbd mark nobr q s samp small span strong"
+    b" sub sup time u var wbr".split()
+)
+
+# The attribute whose value may carry a phone link, and the schemes that make it one.
+PHONE_ATTRIBUTE = b"href"
+PHONE_SCHEMES: tuple[bytes, ...] = (b"tel:", b"callto:")
+
+TITLE_MAX_CHARS = 255
+
+_WS = rb"\t\n\f\r "
+# The inside of a tag after its name: attributes with quoted or unquoted
+# values, stray slashes and whitespace, up to and including `>`.
+TAG_REST = (
+    rb"(?:[" + _WS + rb"/]++"
+    rb"|=?[^" + _WS + rb"/>=]*+"
+    rb"(?:[" + _WS + rb"]*+=[" + _WS + rb"]*+"
+    rb"(?:\"[^\"]*+\"|'[^']*+'|[^" + _WS + rb">\"'][^" + _WS + rb">]*+)?)?+"
+    rb")*+>"
+)
+TAG = re.compile(rb"</?([a-zA-Z][^" + _WS + rb"/>]*+)" + TAG_REST)
+START_TAG_NAME = re.compile(rb"<[a-zA-Z][^" + _WS + rb"/>]*+")
+# Tags and comments: the markup a written number may have between its digits.
+MARKUP = re.compile(TAG.pattern + rb"|<!--.*?-->", re.DOTALL)
+_ATTRIBUTE = re.compile(
+    rb"(=?[^" + _WS + rb"/>=]*+)(?:[" + _WS + rb"]*+=[" + _WS + rb"]*+"
+    rb"(?:\"([^\"]*+)\"|'([^']*+)'|([^" + _WS + rb">\"'][^" + _WS + rb">]*+))?)?"
+)
+_RAW_NAMES = b"|".join(name.encode() for name in RAW_TEXT_ELEMENTS)
+_OPENER = re.compile(rb"<(?:!|\?|/(?![a-zA-Z])|((?i:" + _RAW_NAMES + rb"))(?=[" + _WS + rb"/>]))")
+_COMMENT_END = re.compile(rb"--!?>")
+_RAW_END: dict[bytes, re.Pattern[bytes]] = {
+    name.encode(): re.compile(rb"</(?i:" + name.encode() + rb")(?=[" + _WS + rb"/>])")
+    for name in RAW_TEXT_ELEMENTS
+}
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_ASCII_SPACES = re.compile(r"[\t\n\f\r ]+")
+TAG_WALK_BACK = 4
+_LETTER_OR_SLASH = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ/")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: bytes
+    """Lower-cased attribute name."""
+    start: int
+    end: int
+    """The value's span in the page (inside any quotes)."""
+
+
+@dataclass(frozen=True)
+class Tag:
+    start: int
+    end: int
+    name: bytes
+    """Lower-cased; end tags have a leading `/`."""
+
+
+class Hidden:
+    """The ranges of one page that are never rewritten, walked lazily in page order."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.ranges: list[tuple[int, int]] = []
+        self.title: tuple[int, int] | None = None
+        self._pos = 0
+
+    def contains(self, start: int, end: int) -> bool:
+        """Whether [start, end) overlaps a hidden range."""
+        self._walk_to(end)
+        return any(s < end and start < e for s, e in self._near(start, end))
+
+    def find_title(self) -> tuple[int, int] | None:
+        """The content span of the first <title> outside comments and scripts."""
+        while self.title is None and self._pos < len(self.body):
+            self._step()
+        return self.title
+
+    def _near(self, start: int, end: int) -> list[tuple[int, int]]:
+        # Ranges are sorted and disjoint; a short backward walk finds any overlap.
+        found = []
+        for s, e in reversed(self.ranges):
+            if e <= start:
+                break
+            found.append((s, e))
+        return found
+
+    def _walk_to(self, offset: int) -> None:
+        while self._pos < offset:
+            self._step()
+
+    def _step(self) -> None:
+        body = self.body
+        opener = _OPENER.search(body, self._pos)
+        if opener is None:
+            self._pos = len(body)
+            return
+        start = opener.start()
+        if inside_tag(body, start):
+            self._pos = start + 1
+            return
+        end = self._end_of(opener)
+        self.ranges.append((start, end))
+        self._pos = end
+
+    def _end_of(self, opener: re.Match[bytes]) -> int:
+        body, start = self.body, opener.start()
+        name = opener.group(1)
+        if name is None:
+            if body.startswith(b"<!--", start):
+                return _comment_end(body, start)
+            gt = body.find(b">", start)
+            return len(body) if gt < 0 else gt + 1
+        name = name.lower()
+        tag = TAG.match(body, start)
+        if tag is None or name == b"plaintext":
+            return len(body)
+        close = _RAW_END[name].search(body, tag.end())
+        if name == b"title" and self.title is None:
+            self.title = (tag.end(), close.start() if close else len(body))
+        if close is None:
+            return len(body)
+        end_tag = TAG.match(body, close.start())
+        return len(body) if end_tag is None else end_tag.end()
+
+
+def _comment_end(body: bytes, start: int) -> int:
+    if body.startswith(b">", start + 4):
+        return start + 5
+    if body.startswith(b"->", start + 4):
+        return start + 6
+    close = _COMMENT_END.search(body, start + 4)
+    return len(body) if close is None else close.end()
+
+
+def enclosing_tag(body: bytes, offset: int) -> Tag | None:
+    """The start or end tag that `offset` stands inside, or None when it is in text.
+
+    The nearest `<` before the offset may itself sit inside an earlier tag's
+    quoted attribute value (`title="<span>Call</span> 04 90 26 07 16"`), so the
+    walk goes back over up to `TAG_WALK_BACK` tag starts: the first whose tag,
+    read with the attribute grammar, reaches past the offset holds it.
+    """
+    lt = offset
+    for _ in range(TAG_WALK_BACK):
+        lt = _tag_start_before(body, lt)
+        if lt < 0:
+            return None
+        tag = TAG.match(body, lt)
+        if tag is None:
+            if body[lt + 1] == 0x2F:  # `</` + junk: a bogus comment, hidden elsewhere
+                continue
+            return Tag(lt, len(body), b"")  # unterminated: the tag runs to the end
+        if tag.end() > offset:
+            prefix = b"/" if body[lt + 1] == 0x2F else b""
+            return Tag(lt, tag.end(), prefix + tag.group(1).lower())
+    return None
+
+
+def _tag_start_before(body: bytes, offset: int) -> int:
+    lt = body.rfind(b"<", 0, offset)
+    while lt >= 0 and (lt + 1 >= len(body) or body[lt + 1] not in _LETTER_OR_SLASH):
+        lt = body.rfind(b"<", 0, lt)
+    return lt
+
+
+def inside_tag(body: bytes, offset: int) -> bool:
+    tag = enclosing_tag(body, offset)
+    return tag is not None and tag.start < offset
+
+
+def attributes(body: bytes, tag: Tag) -> list[Attribute]:
+    """The attributes of a start tag with values, the first occurrence of each name."""
+    found: list[Attribute] = []
+    seen: set[bytes] = set()
+    pos = tag.start + 1 + len(tag.name)
+    limit = tag.end - 1 if body[tag.end - 1 : tag.end] == b">" else tag.end
+    while pos < limit:
+        if body[pos] in b"\t\n\f\r /":
+            pos += 1
+            continue
+        match = _ATTRIBUTE.match(body, pos, limit)
+        if match is None or match.end() == pos:
+            break
+        name = match.group(1).lower()
+        for group in (2, 3, 4):
+            if match.group(group) is not None and name not in seen:
+                found.append(Attribute(name, match.start(group), match.end(group)))
+        seen.add(name)
+        pos = match.end()
+    return found
+
+
+def phone_link_value(body: bytes, tag: Tag) -> Attribute | None:
+    """The href of a start tag when it is a tel: or callto: link."""
+    if tag.name.startswith(b"/"):
+        return None
+    for attribute in attributes(body, tag):
+        if attribute.name == PHONE_ATTRIBUTE:
+            value = html.unescape(body[attribute.start : attribute.end].decode("latin-1"))
+            if value.strip().lower().encode("latin-1", "replace").startswith(PHONE_SCHEMES):
+                return attribute
+            return None
+    return None
+
+
+def tags_in(body: bytes, start: int, end: int) -> list[re.Match[bytes]]:
+    """The tags inside [start, end)."""
+    return [m for m in TAG.finditer(body, start, end) if m.end() <= end]
+
+
+def decode_text(raw: bytes, charset: str) -> str:
+    """Visible text of a fragment: tags dropped, entities decoded, whitespace collapsed."""
+    text = TAG.sub(b"", _COMMENT.sub(b"", raw)).decode(charset, "replace")
+    return _ASCII_SPACES.sub(" ", html.unescape(text)).strip()
+
+
+def unescape_bytes(raw: bytes, charset: str) -> str:
+    return html.unescape(raw.decode(charset, "replace"))
+
+
+def title_text(body: bytes, span: tuple[int, int] | None, charset: str) -> str:
+    if span is None:
+        return ""
+    raw = body[span[0] : span[1]].decode(charset, "replace")
+    return " ".join(html.unescape(raw).split())[:TITLE_MAX_CHARS]

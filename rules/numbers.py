@@ -1,0 +1,246 @@
+"""The configured phones compiled into one bytes regex, and a match read back into digits.
+
+A written number is its digits with short gaps between them. A gap is a run of
+at most a few separators: spaces, dots, dashes, slashes, parentheses, no-break
+and narrow no-break spaces (raw in UTF-8 or single-byte encodings, or as
+entities), percent-encoded separators in URLs, and inline tags such as
+`<span>` or `</b>`. The digits must be exactly those of a configured phone in
+one of its national forms or in an international form (`+`, `00`, `&#43;` or
+`%2B`, the country code, an optional trunk `0` or `(0)`, the national
+significant number). A digit right before or after the match rejects it, so a
+configured number is never found inside a longer digit string.
+
+The regex is built as a trie over the digit strings of all phones, so at each
+position of the page the engine follows one branch per distinct next digit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from rules.html import TAG_REST
+from rules.phones import Phone
+
+Form = Literal["national", "international"]
+
+SEPARATOR_BYTES = rb" .\-/()\t\r\n"
+SEPARATOR_SEQUENCES: tuple[bytes, ...] = (
+    b"\xc2\xa0",  # U+00A0 in UTF-8
+    b"\xa0",  # U+00A0 in single-byte encodings
+    b"\xe2\x80\xaf",  # U+202F
+    b"\xe2\x80\x89",  # U+2009 thin space
+    b"\xe2\x80\x8b",  # U+200B zero width space
+    b"\xc2\xad",  # soft hyphen
+    b"\xe2\x80\x93",  # en dash
+)
+ENTITY_SEPARATORS: tuple[bytes, ...] = (
+    b"nbsp", b"#160", b"#x0*a0", b"#8239", b"#x202f", b"thinsp", b"#8201", b"#x2009",
+    b"#8203", b"#x200b", b"shy", b"#173", b"#xad", b"ndash", b"#8211", b"#x2013",
+    b"#40", b"#41", b"#45", b"#46", b"#47", b"#32",
+)  # fmt: skip
+_SPACES = rb"(?:[ \t\r\n]|\xc2\xa0|\xa0|&(?i:nbsp|#160|#x0*a0);)"
+_NEIGHBOUR_BEFORE = re.compile(rb"[0-9]" + _SPACES + rb"{0,2}\Z")
+_NEIGHBOUR_AFTER = re.compile(_SPACES + rb"{0,2}[0-9]")
+PLUS_VARIANTS: tuple[bytes, ...] = (
+    rb"\+",
+    rb"&#0*43;",
+    rb"&#[xX]0*2[bB];",
+    rb"&plus;",
+    rb"%2[bB]",
+    rb"\xef\xbc\x8b",  # U+FF0B fullwidth plus
+)
+PLUS = rb"(?:" + b"|".join(PLUS_VARIANTS) + rb")"
+_INTERNATIONAL_PREFIX = re.compile(rb"(?:" + PLUS + rb"|00)[ ]?\Z")
+
+# One separator. Every alternative starts with a literal byte or class, so the
+# engine rejects a non-separator after a handful of comparisons.
+_SEPARATOR = (
+    rb"(?:[" + SEPARATOR_BYTES + rb"]"
+    rb"|\xc2[\xa0\xad]|\xa0|\xe2\x80[\xaf\x89\x8b\x93]"
+    rb"|&(?i:" + b"|".join(ENTITY_SEPARATORS) + rb");"
+    rb"|%(?i:20|28|29|2d|2e|2f|c2%a0)"
+    rb"|<(?:[/a-zA-Z][^<>]{0,256}>|!--(?:(?!-->).){0,64}-->))"
+)
+_SIMPLE_SEPARATOR = rb"[" + SEPARATOR_BYTES + rb"]"
+# A gap: up to four separators. The common ones are one class test; the others
+# sit behind a one-byte look-ahead, so a digit after a digit costs two tests.
+GAP = rb"(?:" + _SIMPLE_SEPARATOR + rb"|(?=[\xc2\xa0\xe2&%<])" + _SEPARATOR + rb"){0,4}+"
+
+# Inside a match: markup and escapes to skip when reading the digits back.
+_PIECES = re.compile(
+    rb"(?P<plus>"
+    + PLUS
+    + rb")|<!--.*?-->|</?[a-zA-Z][^\t\n\f\r />]*"
+    + TAG_REST
+    + rb"|&[#a-z0-9]+;|%[0-9a-f]{2}|(?P<digit>[0-9])",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a matched span says: its form, digits and where each digit byte stands."""
+
+    phone: Phone
+    form: Form
+    digits: str
+    positions: tuple[int, ...]
+    """Offsets (in the page) of each digit of `digits`."""
+    prefix_digits: int
+    """How many leading digits are an international `00` prefix."""
+
+
+class Matcher:
+    """The configured phones compiled once into the regex the scanner runs."""
+
+    def __init__(self, phones: Iterable[Phone]) -> None:
+        self.phones = tuple(dict.fromkeys(phones))
+        self._by_digits: dict[tuple[Form, str], Phone] = {}
+        for phone in self.phones:
+            for digits in phone.national_digits:
+                self._by_digits.setdefault(("national", digits), phone)
+            for rest in _after_country_code(phone):
+                self._by_digits.setdefault(("international", f"{phone.country_code}{rest}"), phone)
+        national, international = _compile(self.phones) if self.phones else ([], [])
+        self.patterns = national + international
+        self._international = frozenset(international)
+
+    def __repr__(self) -> str:
+        return f"Matcher({[p.e164 for p in self.phones]})"
+
+    def finditer(self, body: bytes) -> Iterator[tuple[int, int]]:
+        """Spans of configured phones that are not part of a longer digit string.
+
+        A digit right before the match, or a digit group separated from it by
+        nothing but spaces (`18001 0800 0282 878`, a text-relay prefix), makes it
+        part of another number. A `(` right before is part of the number when
+        the match closes it (`(617) 495-6890`, `(+33) 4 90 26 07 16`).
+        """
+        spans: list[tuple[int, int]] = []
+        for pattern in self.patterns:
+            for match in pattern.finditer(body):
+                span = self._span(body, match)
+                if span is not None:
+                    spans.append(span)
+        spans.sort(key=lambda span: (span[0], -span[1]))
+        last_end = 0
+        for start, end in spans:
+            if start >= last_end:
+                last_end = end
+                yield start, end
+
+    def _span(self, body: bytes, match: re.Match[bytes]) -> tuple[int, int] | None:
+        start, end = match.span()
+        if match.re in self._international:
+            prefix = _INTERNATIONAL_PREFIX.search(body, max(0, start - 12), start)
+            if prefix is None:
+                return None
+            start = prefix.start()
+        if _NEIGHBOUR_BEFORE.search(body, max(0, start - 16), start):
+            return None
+        if _NEIGHBOUR_AFTER.match(body, end):
+            return None
+        if start and body[start - 1] == 0x28 and b")" in body[start:end]:
+            start -= 1
+        return start, end
+
+    def read(self, body: bytes, start: int, end: int) -> Reading | None:
+        """The phone a match spells, or None when it spells none (cannot normally happen)."""
+        digits: list[str] = []
+        positions: list[int] = []
+        international = False
+        for piece in _PIECES.finditer(body, start, end):
+            if piece.group("digit") is not None:
+                digits.append(chr(body[piece.start()]))
+                positions.append(piece.start())
+            elif not digits and piece.group("plus") is not None:
+                international = True
+        text = "".join(digits)
+        prefix = 0
+        if not international and text.startswith("00"):
+            international, prefix, text = True, 2, text[2:]
+        form: Form = "international" if international else "national"
+        phone = self._by_digits.get((form, text))
+        if phone is None:
+            return None
+        return Reading(phone, form, "0" * prefix + text, tuple(positions), prefix)
+
+
+def _compile(phones: tuple[Phone, ...]) -> tuple[list[re.Pattern[bytes]], list[re.Pattern[bytes]]]:
+    """Regexes that each start with a literal: a national first digit, or a country code.
+
+    A regex that starts with a literal lets the engine jump between its
+    occurrences in C, skipping most of a page's bytes at memory speed; a single
+    regex with several possible first bytes would test every byte. So national
+    forms are grouped by first digit, and international forms are matched from
+    their country code, the `+`, `00`, `&#43;` or `%2B` before it being checked
+    by the caller, as is a digit right before a match (a look-behind here would
+    disable the optimisation too).
+    """
+    national = [digits for phone in phones for digits in phone.national_digits]
+    by_country: dict[str, list[str]] = {}
+    for phone in phones:
+        by_country.setdefault(str(phone.country_code), []).extend(_after_country_code(phone))
+    return (
+        [_literal_first(digit, tail) for digit, tail in _first_steps(_tree(national))],
+        [_literal_first(code.encode(), GAP + _trie(rests)) for code, rests in by_country.items()],
+    )
+
+
+def _literal_first(first: bytes, tail: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(first) + rb"(?:" + tail + rb")(?![0-9])", re.DOTALL)
+
+
+def _after_country_code(phone: Phone) -> list[str]:
+    """What follows the country code: the national significant number, maybe after the trunk."""
+    rests = [phone.national_number]
+    if phone.trunk_prefix and not phone.national_number.startswith(phone.trunk_prefix):
+        rests.append(phone.trunk_prefix + phone.national_number)
+    return rests
+
+
+def _start(match: re.Match[bytes]) -> int:
+    return match.start()
+
+
+_Node = dict[str, "_Node"]
+
+
+def _tree(strings: list[str]) -> _Node:
+    root: _Node = {}
+    for digits in strings:
+        node = root
+        for ch in digits:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return root
+
+
+def _trie(strings: list[str]) -> bytes:
+    """A regex matching any of the digit strings, gaps allowed between digits."""
+    branches = _emit_branches(_tree(strings))
+    return branches[0] if len(branches) == 1 else rb"(?:" + b"|".join(branches) + rb")"
+
+
+def _emit_branches(node: _Node) -> list[bytes]:
+    """One regex per distinct next digit: that digit, then what may follow it."""
+    return [digit + tail for digit, tail in _first_steps(node)]
+
+
+def _first_steps(node: _Node) -> list[tuple[bytes, bytes]]:
+    """Each distinct next digit, with the regex of what may follow it."""
+    steps: list[tuple[bytes, bytes]] = []
+    for ch, child in sorted(node.items()):
+        if not ch:
+            continue
+        rest = _emit_branches(child)
+        if not rest:
+            steps.append((ch.encode(), b""))
+            continue
+        tail = rest[0] if len(rest) == 1 else rb"(?:" + b"|".join(rest) + rb")"
+        optional = b"?" if "" in child else b""
+        steps.append((ch.encode(), rb"(?:" + GAP + tail + rb")" + optional))
+    return steps

@@ -1,0 +1,254 @@
+"""Writing tracking numbers, or reveal elements, into a scanned page.
+
+Every change is an edit (start, end, new bytes) at an occurrence; the page is
+the original bytes spliced with those edits, so nothing outside an occurrence
+can change. A tracking number with as many digits as the written original, in
+the same form, replaces it digit for digit: separators, entities, tags and the
+prefix style stay where they were. Otherwise the number is written as
+phonenumbers groups it, with the occurrence's own separator.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from typing import TYPE_CHECKING, Literal
+
+from rules.html import MARKUP, START_TAG_NAME
+from rules.phones import Phone, parse_phone
+
+if TYPE_CHECKING:
+    from rules.scan import Occurrence, Page
+
+Where = Literal["text", "tel"]
+Edit = tuple[int, int, bytes]
+
+REVEAL_BUTTON = '<button type="button" class="dni-reveal" data-dni-token="{token}">{label}</button>'
+REVEAL_LINK_ATTRIBUTES = ' data-dni-token="{token}" role="button"'
+REVEAL_SCRIPT = '<script src="{src}" defer></script>'
+
+_BODY_END = re.compile(rb"</body[\t\n\f\r />]", re.IGNORECASE)
+_LINK_END = re.compile(rb"</a[\t\n\f\r />]", re.IGNORECASE)
+_FORMAT_SEPARATORS = re.compile(r"[ \-]+")
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """A tracking number to write in place of an original: E.164 plus an optional code."""
+
+    e164: str
+    code: str | None = None
+
+
+@lru_cache(maxsize=1024)
+def _phone(e164: str) -> Phone:
+    return parse_phone(e164)
+
+
+def direct(page: Page, assignments: Mapping[str, Tracking], code_template: str) -> bytes:
+    edits: list[Edit] = []
+    for occurrence in page.occurrences:
+        tracking = assignments.get(occurrence.phone.e164)
+        if tracking is not None:
+            edits.extend(_number_edits(page, occurrence, tracking, code_template))
+    return splice(page.body, edits)
+
+
+def click(page: Page, tokens: Mapping[str, str], script_src: str, label: str) -> bytes:
+    chosen = [o for o in page.occurrences if o.phone.e164 in tokens]
+    if not chosen:
+        return page.body
+    links = _reveal_links(page.body, chosen)
+    edits: list[Edit] = []
+    for occurrence in chosen:
+        token = html.escape(tokens[occurrence.phone.e164], quote=True)
+        if occurrence.where == "tel":
+            edits.extend(_link_edits(page, occurrence, token))
+            continue
+        inside_link = any(start <= occurrence.start < end for start, end in links)
+        markup = (
+            html.escape(label)
+            if inside_link
+            else REVEAL_BUTTON.format(token=token, label=html.escape(label))
+        )
+        edits.extend(
+            _replace_keeping_tags(
+                page.body, occurrence.start, occurrence.end, _encode(page, markup)
+            )
+        )
+    edits.append(_script_edit(page, script_src))
+    return splice(page.body, edits)
+
+
+def write_like(
+    sample: str, original: Phone, tracking: Tracking, *, code_template: str = " (code {code})"
+) -> str:
+    """A tracking number written the way `sample` writes `original` (for a reveal answer)."""
+    from rules.numbers import Matcher
+    from rules.scan import scan
+
+    body = html.escape(sample, quote=False).encode("utf-8")
+    page = scan(body, Matcher([original]), charset="utf-8")
+    if not page.occurrences:
+        written = _phone(tracking.e164).format(
+            "national" if _same_country(original, tracking) else "international"
+        )
+        return written + (code_template.format(code=tracking.code) if tracking.code else "")
+    return html.unescape(
+        page.render({original.e164: tracking}, code_template=code_template).decode("utf-8")
+    )
+
+
+def splice(body: bytes, edits: Iterable[Edit]) -> bytes:
+    """`body` with each (start, end, new) edit applied; edits must not overlap."""
+    pieces: list[bytes] = []
+    pos = 0
+    for start, end, new in sorted(edits, key=lambda edit: (edit[0], edit[1])):
+        if start < pos:
+            continue
+        pieces.append(body[pos:start])
+        pieces.append(new)
+        pos = end
+    if not pieces:
+        return body
+    pieces.append(body[pos:])
+    return b"".join(pieces)
+
+
+def _number_edits(
+    page: Page, occurrence: Occurrence, tracking: Tracking, template: str
+) -> list[Edit]:
+    target = _target_digits(occurrence, tracking)
+    positions = occurrence.positions
+    if target is not None and len(target) == len(occurrence.digits):
+        edits = [
+            (p, p + 1, target[i].encode())
+            for i, p in enumerate(positions)
+            if occurrence.digits[i] != target[i]
+        ]
+    else:
+        edits = _reformat_edits(page, occurrence, tracking)
+    if tracking.code:
+        end = positions[-1] + 1
+        if occurrence.where == "tel":
+            edits.append((end, end, b"," + html.escape(tracking.code).encode("ascii", "ignore")))
+        else:
+            suffix = template.format(code=html.escape(tracking.code))
+            edits.append((end, end, _encode(page, suffix)))
+    return edits
+
+
+def _target_digits(occurrence: Occurrence, tracking: Tracking) -> str | None:
+    """The tracking number's digits in the occurrence's form, or None if it has no such form."""
+    original, new = occurrence.phone, _phone(tracking.e164)
+    if occurrence.form == "national":
+        if new.country_code != original.country_code:
+            return None
+        index = (
+            original.national_digits.index(occurrence.digits)
+            if occurrence.digits in original.national_digits
+            else 0
+        )
+        return new.national_digits[min(index, len(new.national_digits) - 1)]
+    prefix = occurrence.digits[: occurrence.prefix_digits]
+    rest = occurrence.digits[occurrence.prefix_digits :]
+    with_trunk = rest != f"{original.country_code}{original.national_number}"
+    trunk = (
+        new.trunk_prefix
+        if with_trunk and not new.national_number.startswith(new.trunk_prefix)
+        else ""
+    )
+    return f"{prefix}{new.country_code}{trunk}{new.national_number}"
+
+
+def _reformat_edits(page: Page, occurrence: Occurrence, tracking: Tracking) -> list[Edit]:
+    new = _phone(tracking.e164)
+    first = occurrence.positions[occurrence.prefix_digits]
+    end = occurrence.positions[-1] + 1
+    national = occurrence.form == "national" and new.country_code == occurrence.phone.country_code
+    if occurrence.where == "tel":
+        written = new.national_digits[0] if national else f"{new.country_code}{new.national_number}"
+        if not national and occurrence.form == "national":
+            written = "+" + written
+        return [(first, end, written.encode())]
+    formatted = new.format("national" if national else "international")
+    if not national and occurrence.form == "international":
+        formatted = formatted.lstrip("+")
+    separator = _separator(page.body, occurrence)
+    written_bytes = (
+        _FORMAT_SEPARATORS.sub(lambda _: "\0", formatted).encode("ascii").replace(b"\0", separator)
+    )
+    return _replace_keeping_tags(page.body, first, end, written_bytes)
+
+
+def _separator(body: bytes, occurrence: Occurrence) -> bytes:
+    """The bytes between the occurrence's first two digit groups (empty when ungrouped)."""
+    positions = occurrence.positions
+    for before, after in pairwise(positions):
+        if after > before + 1:
+            gap = body[before + 1 : after]
+            return b" " if b"<" in gap or b"(" in gap or b")" in gap else gap
+    return b""
+
+
+def _replace_keeping_tags(body: bytes, start: int, end: int, new: bytes) -> list[Edit]:
+    """Replace the text of [start, end) with `new`, keeping any tags inside where they are."""
+    edits: list[Edit] = []
+    pos, placed = start, False
+    for tag in MARKUP.finditer(body, start, end):
+        if tag.start() > pos:
+            edits.append((pos, tag.start(), b"" if placed else new))
+            placed = True
+        pos = tag.end()
+    if pos < end:
+        edits.append((pos, end, b"" if placed else new))
+        placed = True
+    if not placed:
+        edits.append((start, start, new))
+    return edits
+
+
+def _link_edits(page: Page, occurrence: Occurrence, token: str) -> list[Edit]:
+    assert occurrence.tag is not None and occurrence.value is not None
+    name = START_TAG_NAME.match(page.body, occurrence.tag.start)
+    assert name is not None
+    return [
+        (name.end(), name.end(), REVEAL_LINK_ATTRIBUTES.format(token=token).encode("ascii")),
+        (occurrence.value[0], occurrence.value[1], b"#"),
+    ]
+
+
+def _reveal_links(body: bytes, chosen: list[Occurrence]) -> list[tuple[int, int]]:
+    """The spans from each reveal link's start tag to its </a>."""
+    spans = []
+    for occurrence in chosen:
+        if occurrence.where == "tel" and occurrence.tag is not None:
+            close = _LINK_END.search(body, occurrence.tag.end)
+            spans.append((occurrence.tag.start, close.start() if close else len(body)))
+    return spans
+
+
+def _script_edit(page: Page, src: str) -> Edit:
+    from rules.html import Hidden
+
+    markup = REVEAL_SCRIPT.format(src=html.escape(src, quote=True)).encode(
+        "ascii", "xmlcharrefreplace"
+    )
+    hidden = Hidden(page.body)
+    ends = [m.start() for m in _BODY_END.finditer(page.body)]
+    for at in reversed(ends):
+        if not hidden.contains(at, at + 1):
+            return (at, at, markup)
+    return (len(page.body), len(page.body), markup)
+
+
+def _same_country(original: Phone, tracking: Tracking) -> bool:
+    return _phone(tracking.e164).country_code == original.country_code
+
+
+def _encode(page: Page, text: str) -> bytes:
+    return text.encode(page.charset, "xmlcharrefreplace")

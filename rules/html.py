@@ -80,6 +80,7 @@ _RAW_END: dict[bytes, re.Pattern[bytes]] = {
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _ASCII_SPACES = re.compile(r"[\t\n\f\r ]+")
 TAG_WALK_BACK = 4
+_QUOTES = re.compile(rb"[\"']")
 _LETTER_OR_SLASH = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ/")
 
 
@@ -140,7 +141,7 @@ class Hidden:
             self._pos = len(body)
             return
         start = opener.start()
-        if inside_tag(body, start):
+        if _may_be_in_attribute(body, start) and inside_tag(body, start):
             self._pos = start + 1
             return
         end = self._end_of(opener)
@@ -166,6 +167,14 @@ class Hidden:
             return len(body)
         end_tag = TAG.match(body, close.start())
         return len(body) if end_tag is None else end_tag.end()
+
+
+def _may_be_in_attribute(body: bytes, offset: int) -> bool:
+    """False when `offset` follows a `>` with no `<` or quote in between (the common case)."""
+    gt = body.rfind(b">", 0, offset)
+    if gt < 0 or body.rfind(b"<", gt, offset) >= 0:
+        return True
+    return _QUOTES.search(body, gt, offset) is not None
 
 
 def _comment_end(body: bytes, start: int) -> int:

@@ -78,6 +78,13 @@ _RAW_END: dict[bytes, re.Pattern[bytes]] = {
     for name in RAW_TEXT_ELEMENTS
 }
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_SCRIPT_TAG = rb"<(?i:script)(?=[" + _WS + rb"/>])"
+_SCRIPT_END = rb"</(?i:script)(?=[" + _WS + rb"/>])"
+_SCRIPT_STATES: dict[str, re.Pattern[bytes]] = {
+    "data": re.compile(_SCRIPT_END + rb"|<!--"),
+    "escaped": re.compile(_SCRIPT_END + rb"|-->|" + _SCRIPT_TAG),
+    "double": re.compile(_SCRIPT_END + rb"|-->"),
+}
 _ASCII_SPACES = re.compile(r"[\t\n\f\r ]+")
 TAG_WALK_BACK = 4
 _QUOTES = re.compile(rb"[\"']")
@@ -160,13 +167,41 @@ class Hidden:
         tag = TAG.match(body, start)
         if tag is None or name == b"plaintext":
             return len(body)
-        close = _RAW_END[name].search(body, tag.end())
+        if name == b"script":
+            close = _script_end(body, tag.end())
+        else:
+            close = _RAW_END[name].search(body, tag.end())
         if name == b"title" and self.title is None:
             self.title = (tag.end(), close.start() if close else len(body))
         if close is None:
             return len(body)
         end_tag = TAG.match(body, close.start())
         return len(body) if end_tag is None else end_tag.end()
+
+
+def _script_end(body: bytes, pos: int) -> re.Match[bytes] | None:
+    """The `</script` that ends a script, through HTML5's script data escape states.
+
+    Inside `<!--` a `<script` opens a "double escaped" section in which
+    `</script` does not end the element; `-->` leaves both escapes.
+    """
+    state = "data"
+    while True:
+        token = _SCRIPT_STATES[state].search(body, pos)
+        if token is None:
+            return None
+        text = token.group().lower()
+        pos = token.end()
+        if text.startswith(b"</script"):
+            if state != "double":
+                return token
+            state = "escaped"
+        elif text == b"<!--":
+            state = "escaped"
+        elif text == b"-->":
+            state = "data"
+        elif state == "escaped":  # `<script` inside an escape
+            state = "double"
 
 
 def _may_be_in_attribute(body: bytes, offset: int) -> bool:

@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
 from rules.html import MARKUP, START_TAG_NAME
-from rules.phones import Phone, parse_phone
+from rules.phones import Form, Phone, parse_phone
 
 if TYPE_CHECKING:
     from rules.scan import Occurrence, Page
@@ -33,7 +33,7 @@ REVEAL_SCRIPT = '<script src="{src}" defer></script>'
 
 _BODY_END = re.compile(rb"</body[\t\n\f\r />]", re.IGNORECASE)
 _LINK_END = re.compile(rb"</a[\t\n\f\r />]", re.IGNORECASE)
-_FORMAT_SEPARATORS = re.compile(r"[ \-]+")
+_FORMAT_SEPARATORS = re.compile(r"[ \-]+")  # between phonenumbers' digit groups
 
 
 @dataclass(frozen=True)
@@ -166,33 +166,52 @@ def _target_digits(occurrence: Occurrence, tracking: Tracking) -> str | None:
 
 
 def _reformat_edits(page: Page, occurrence: Occurrence, tracking: Tracking) -> list[Edit]:
+    """Write a tracking number of another length in the occurrence's form and separator.
+
+    A national occurrence of a foreign tracking number gets its international
+    form, the only one a visitor of the page's country can dial. A tel: link gets
+    digits only; text gets phonenumbers' grouping, with the page's separator and
+    the page's parentheses around the area code.
+    """
     new = _phone(tracking.e164)
     first = occurrence.positions[occurrence.prefix_digits]
     end = occurrence.positions[-1] + 1
-    national = occurrence.form == "national" and new.country_code == occurrence.phone.country_code
+    national = occurrence.form == "national"
     if occurrence.where == "tel":
-        written = new.national_digits[0] if national else f"{new.country_code}{new.national_number}"
-        if not national and occurrence.form == "national":
-            written = "+" + written
-        return [(first, end, written.encode())]
-    formatted = new.format("national" if national else "international")
-    if not national and occurrence.form == "international":
-        formatted = formatted.lstrip("+")
-    separator = _separator(page.body, occurrence)
-    written_bytes = (
-        _FORMAT_SEPARATORS.sub(lambda _: "\0", formatted).encode("ascii").replace(b"\0", separator)
-    )
-    return _replace_keeping_tags(page.body, first, end, written_bytes)
+        if national and new.country_code == occurrence.phone.country_code:
+            return [(first, end, new.national_digits[0].encode())]
+        digits = f"{new.country_code}{new.national_number}"
+        return [(first, end, (digits if not national else "+" + digits).encode())]
+    same_country = new.country_code == occurrence.phone.country_code
+    # A foreign number has no national form a visitor of the page's country can dial.
+    form: Form = "national" if national and same_country else "international"
+    formatted = new.format(form).replace("(", "").replace(")", "")
+    plus = formatted.startswith("+") and national
+    groups = _FORMAT_SEPARATORS.split(formatted.lstrip("+"))
+    if form == "national" and _area_code_in_parens(page.body, occurrence):
+        groups[0] += ")"
+    joined = _separator(page.body, occurrence).join(group.encode("ascii") for group in groups)
+    return _replace_keeping_tags(page.body, first, end, (b"+" if plus else b"") + joined)
+
+
+def _area_code_in_parens(body: bytes, occurrence: Occurrence) -> bool:
+    before = body[occurrence.start : occurrence.positions[0]]
+    return before.endswith(b"(") and b")" in _first_gap(body, occurrence)
+
+
+def _first_gap(body: bytes, occurrence: Occurrence) -> bytes:
+    for before, after in pairwise(occurrence.positions):
+        if after > before + 1:
+            return body[before + 1 : after]
+    return b""
 
 
 def _separator(body: bytes, occurrence: Occurrence) -> bytes:
-    """The bytes between the occurrence's first two digit groups (empty when ungrouped)."""
-    positions = occurrence.positions
-    for before, after in pairwise(positions):
-        if after > before + 1:
-            gap = body[before + 1 : after]
-            return b" " if b"<" in gap or b"(" in gap or b")" in gap else gap
-    return b""
+    """The separator between the occurrence's first two digit groups (empty when ungrouped)."""
+    gap = _first_gap(body, occurrence)
+    if b"<" in gap:
+        return b" "
+    return gap.replace(b"(", b"").replace(b")", b"") or (b" " if gap else b"")
 
 
 def _replace_keeping_tags(body: bytes, start: int, end: int, new: bytes) -> list[Edit]:

@@ -70,9 +70,52 @@ _ATTRIBUTE = re.compile(
     rb"(=?[^" + _WS + rb"/>=]*+)(?:[" + _WS + rb"]*+=[" + _WS + rb"]*+"
     rb"(?:\"([^\"]*+)\"|'([^']*+)'|([^" + _WS + rb">\"'][^" + _WS + rb">]*+))?)?"
 )
-_RAW_NAMES = b"|".join(name.encode() for name in RAW_TEXT_ELEMENTS)
-_OPENER = re.compile(rb"<(?:!|\?|/(?![a-zA-Z])|((?i:" + _RAW_NAMES + rb"))(?=[" + _WS + rb"/>]))")
-_COMMENT_END = re.compile(rb"--!?>")
+
+
+def _raw_element(name: bytes) -> bytes:
+    """A raw-text element after its `<`, to its end tag (or the end of the page).
+
+    The first letter is a class (`[sS]`), not a case-insensitive literal, so the
+    engine rejects other tags on one byte.
+    """
+    first = rb"[" + name[:1].lower() + name[:1].upper() + rb"]"
+    named = rb"(?i:" + name + rb")"
+    return (
+        first
+        + rb"(?i:"
+        + name[1:]
+        + rb")(?=["
+        + _WS
+        + rb"/>])"
+        + TAG_REST
+        + rb"(?:[^<]++|<(?!/"
+        + named
+        + rb"["
+        + _WS
+        + rb"/>]))*+"
+        + rb"(?:</"
+        + named
+        + rb"(?:["
+        + _WS
+        + rb"/]"
+        + TAG_REST
+        + rb"|>)|.*)"
+    )
+
+
+# Every range never rewritten, as one regex after a literal `<`: the engine jumps
+# from `<` to `<` in C, rejects ordinary tags on their first byte or two, and
+# yields only the hidden ranges.
+_HIDDEN = re.compile(
+    rb"<(?:!--(?:-?>|(?:[^-]++|-(?!-!?>))*+(?:--!?>|\Z))"
+    rb"|![^>]*+(?:>|\Z)|\?[^>]*+(?:>|\Z)|/(?![a-zA-Z>])[^>]*+(?:>|\Z)"
+    rb"|[pP](?i:laintext)(?=[" + _WS + rb"/>]).*"
+    rb"|"
+    + b"|".join(_raw_element(name.encode()) for name in RAW_TEXT_ELEMENTS if name != "plaintext")
+    + rb")",
+    re.DOTALL,
+)
+_AFTER_MARKUP = frozenset({b">", b"\n", b"\r", b"\t", b" ", b""})
 _RAW_END: dict[bytes, re.Pattern[bytes]] = {
     name.encode(): re.compile(rb"</(?i:" + name.encode() + rb")(?=[" + _WS + rb"/>])")
     for name in RAW_TEXT_ELEMENTS
@@ -115,68 +158,80 @@ class Hidden:
         self.body = body
         self.ranges: list[tuple[int, int]] = []
         self.title: tuple[int, int] | None = None
-        self._pos = 0
+        self._scanned = 0
+        self._matches = _HIDDEN.finditer(body)
 
     def contains(self, start: int, end: int) -> bool:
         """Whether [start, end) overlaps a hidden range."""
-        self._walk_to(end)
-        return any(s < end and start < e for s, e in self._near(start, end))
+        if self._scanned < end:
+            self._advance(end)
+        for s, e in reversed(self.ranges):  # sorted and disjoint: a short walk back
+            if e <= start:
+                return False
+            if s < end:
+                return True
+        return False
 
     def find_title(self) -> tuple[int, int] | None:
         """The content span of the first <title> outside comments and scripts."""
-        while self.title is None and self._pos < len(self.body):
-            self._step()
+        while self.title is None and self._scanned < len(self.body):
+            self._advance(self._scanned + 1)
         return self.title
 
-    def _near(self, start: int, end: int) -> list[tuple[int, int]]:
-        # Ranges are sorted and disjoint; a short backward walk finds any overlap.
-        found = []
-        for s, e in reversed(self.ranges):
-            if e <= start:
-                break
-            found.append((s, e))
-        return found
+    def _advance(self, target: int) -> None:
+        """Record hidden ranges until one ends at or after `target` (or the page ends).
 
-    def _walk_to(self, offset: int) -> None:
-        while self._pos < offset:
-            self._step()
+        One tight loop over the regex's matches: a page may hold hundreds of
+        scripts and comments, and only the rare suspicious ones cost more.
+        """
+        body, ranges, after_markup = self.body, self.ranges, _AFTER_MARKUP
+        for match in self._matches:
+            start, end = match.span()
+            if body[start - 1 : start] not in after_markup and _opens_nothing(body, start):
+                self._matches = _HIDDEN.finditer(body, start + 1)
+                return self._advance(target)
+            kind = body[start + 1]
+            if kind in b"sS" and body.find(b"<!--", start, end) >= 0 and _is_script(body, start):
+                end = self._escaped_script_end(start, end)
+            elif kind in b"tT" and self.title is None and _is_title(body, start):
+                self.title = _content(body, start, end, b"title")
+            ranges.append((start, end))
+            self._scanned = end
+            if end >= target:
+                return None
+        self._scanned = len(body)
+        return None
 
-    def _step(self) -> None:
+    def _escaped_script_end(self, start: int, end: int) -> int:
+        """A script holding `<!--` ends where HTML5's escape states say, maybe further on."""
         body = self.body
-        opener = _OPENER.search(body, self._pos)
-        if opener is None:
-            self._pos = len(body)
-            return
-        start = opener.start()
-        if _may_be_in_attribute(body, start) and inside_tag(body, start):
-            self._pos = start + 1
-            return
-        end = self._end_of(opener)
-        self.ranges.append((start, end))
-        self._pos = end
-
-    def _end_of(self, opener: re.Match[bytes]) -> int:
-        body, start = self.body, opener.start()
-        name = opener.group(1)
-        if name is None:
-            if body.startswith(b"<!--", start):
-                return _comment_end(body, start)
-            gt = body.find(b">", start)
-            return len(body) if gt < 0 else gt + 1
-        name = name.lower()
         tag = TAG.match(body, start)
-        if tag is None or name == b"plaintext":
-            return len(body)
-        if name == b"script":
-            close = _script_end(body, tag.end())
-        else:
-            close = _RAW_END[name].search(body, tag.end())
-        if name == b"title" and self.title is None:
-            self.title = (tag.end(), close.start() if close else len(body))
-        if close is None:
-            return len(body)
-        end_tag = TAG.match(body, close.start())
-        return len(body) if end_tag is None else end_tag.end()
+        close = _script_end(body, tag.end()) if tag else None
+        end_tag = TAG.match(body, close.start()) if close else None
+        real = end_tag.end() if end_tag else len(body)
+        if real != end:
+            self._matches = _HIDDEN.finditer(body, real)
+        return real
+
+
+def _is_script(body: bytes, start: int) -> bool:
+    return body[start + 1 : start + 7].lower() == b"script"
+
+
+def _is_title(body: bytes, start: int) -> bool:
+    return body[start + 1 : start + 6].lower() == b"title"
+
+
+def _opens_nothing(body: bytes, start: int) -> bool:
+    """An opener inside a start tag's quoted attribute value opens no hidden range."""
+    return _may_be_in_attribute(body, start) and inside_tag(body, start)
+
+
+def _content(body: bytes, start: int, end: int, name: bytes) -> tuple[int, int]:
+    tag = TAG.match(body, start)
+    content_start = tag.end() if tag else end
+    close = _RAW_END[name].search(body, content_start, end)
+    return (content_start, close.start() if close else end)
 
 
 def _script_end(body: bytes, pos: int) -> re.Match[bytes] | None:
@@ -210,15 +265,6 @@ def _may_be_in_attribute(body: bytes, offset: int) -> bool:
     if gt < 0 or body.rfind(b"<", gt, offset) >= 0:
         return True
     return _QUOTES.search(body, gt, offset) is not None
-
-
-def _comment_end(body: bytes, start: int) -> int:
-    if body.startswith(b">", start + 4):
-        return start + 5
-    if body.startswith(b"->", start + 4):
-        return start + 6
-    close = _COMMENT_END.search(body, start + 4)
-    return len(body) if close is None else close.end()
 
 
 def enclosing_tag(body: bytes, offset: int) -> Tag | None:

@@ -69,6 +69,9 @@ _SIMPLE_SEPARATOR = rb"[" + SEPARATOR_BYTES + rb"]"
 # sit behind a one-byte look-ahead, so a digit after a digit costs two tests.
 GAP = rb"(?:" + _SIMPLE_SEPARATOR + rb"|(?=[\xc2\xa0\xe2&%<])" + _SEPARATOR + rb"){0,4}+"
 
+_ESCAPES = re.compile(rb"[<&%\xef]")
+_DIGIT = re.compile(rb"[0-9]")
+_NON_DIGITS = re.compile(rb"[^0-9]+")
 # Inside a match: markup and escapes to skip when reading the digits back.
 _PIECES = re.compile(
     rb"(?P<plus>"
@@ -106,7 +109,8 @@ class Matcher:
                 self._by_digits.setdefault(("international", f"{phone.country_code}{rest}"), phone)
         national, international = _compile(self.phones) if self.phones else ([], [])
         self.patterns = national + international
-        self._international = frozenset(international)
+        # By identity: hashing a compiled pattern hashes its (long) source.
+        self._international = frozenset(id(pattern) for pattern in international)
 
     def __repr__(self) -> str:
         return f"Matcher({[p.e164 for p in self.phones]})"
@@ -134,7 +138,7 @@ class Matcher:
 
     def _span(self, body: bytes, match: re.Match[bytes]) -> tuple[int, int] | None:
         start, end = match.span()
-        if match.re in self._international:
+        if id(match.re) in self._international:
             prefix = _INTERNATIONAL_PREFIX.search(body, max(0, start - 12), start)
             if prefix is None:
                 return None
@@ -149,6 +153,9 @@ class Matcher:
 
     def read(self, body: bytes, start: int, end: int) -> Reading | None:
         """The phone a match spells, or None when it spells none (cannot normally happen)."""
+        chunk = body[start:end]
+        if not _ESCAPES.search(chunk):
+            return self._read_plain(chunk, start)
         digits: list[str] = []
         positions: list[int] = []
         international = False
@@ -158,7 +165,16 @@ class Matcher:
                 positions.append(piece.start())
             elif not digits and piece.group("plus") is not None:
                 international = True
-        text = "".join(digits)
+        return self._reading("".join(digits), tuple(positions), international)
+
+    def _read_plain(self, chunk: bytes, start: int) -> Reading | None:
+        """The common case: digits and plain separators only, no markup or escapes."""
+        text, positions = _plain_digits(chunk, start)
+        return self._reading(text, positions, b"+" in chunk[:3])
+
+    def _reading(
+        self, text: str, positions: tuple[int, ...], international: bool
+    ) -> Reading | None:
         prefix = 0
         if not international and text.startswith("00"):
             international, prefix, text = True, 2, text[2:]
@@ -166,7 +182,7 @@ class Matcher:
         phone = self._by_digits.get((form, text))
         if phone is None:
             return None
-        return Reading(phone, form, "0" * prefix + text, tuple(positions), prefix)
+        return Reading(phone, form, "0" * prefix + text, positions, prefix)
 
 
 def _compile(phones: tuple[Phone, ...]) -> tuple[list[re.Pattern[bytes]], list[re.Pattern[bytes]]]:
@@ -192,6 +208,11 @@ def _compile(phones: tuple[Phone, ...]) -> tuple[list[re.Pattern[bytes]], list[r
 
 def _literal_first(first: bytes, tail: bytes) -> re.Pattern[bytes]:
     return re.compile(re.escape(first) + rb"(?:" + tail + rb")(?![0-9])", re.DOTALL)
+
+
+def _plain_digits(chunk: bytes, start: int) -> tuple[str, tuple[int, ...]]:
+    positions = tuple(start + m.start() for m in _DIGIT.finditer(chunk))
+    return _NON_DIGITS.sub(b"", chunk).decode("ascii"), positions
 
 
 def _after_country_code(phone: Phone) -> list[str]:

@@ -42,8 +42,10 @@ ENTITY_SEPARATORS: tuple[bytes, ...] = (
     b"#40", b"#41", b"#45", b"#46", b"#47", b"#32",
 )  # fmt: skip
 _SPACES = rb"(?:[ \t\r\n]|\xc2\xa0|\xa0|&(?i:nbsp|#160|#x0*a0);)"
-_NEIGHBOUR_BEFORE = re.compile(rb"[0-9]" + _SPACES + rb"{0,2}\Z")
-_NEIGHBOUR_AFTER = re.compile(_SPACES + rb"{0,2}[0-9]")
+# A digit group glued to the match by spaces or a hyphen makes it part of a longer
+# number: a text-relay prefix (`18001 0800 0282 878`), a direct line (`040 21091730-12`).
+_NEIGHBOUR_BEFORE = re.compile(rb"[0-9](?:" + _SPACES + rb"{0,2}|-)\Z")
+_NEIGHBOUR_AFTER = re.compile(rb"(?:" + _SPACES + rb"{0,2}|-)[0-9]")
 PLUS_VARIANTS: tuple[bytes, ...] = (
     rb"\+",
     rb"&#0*43;",

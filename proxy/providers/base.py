@@ -33,6 +33,9 @@ class Visitor:
     is_mobile: bool
     cookies: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Request headers (case-insensitive in the proxy), for provider parameters read from a
+    header (Freespee custom dimensions)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,55 @@
+"""Why a provider call gave no (or not all) tracking numbers: a small error tree.
+
+    ProviderError                 reason: the label the pipeline, logs and metrics see
+    ├── ProviderTimeout           "timeout"       the deadline passed
+    ├── ProviderUnavailable       "error"         transport failure, HTTP error, error status
+    │   └── ProviderRejected      "rejected"      the provider refused this one request
+    ├── BadResponse               "bad_response"  not the JSON the contract promises
+    └── Refused                   raised before any byte is sent
+        ├── BreakerOpen           "breaker_open"  the provider failed recently; cooling down
+        └── Overloaded            "overloaded"    every call slot is busy
+
+Every error but `ProviderRejected` (and the refusals) counts against the provider's
+breaker: a request the provider found invalid (a missing or bad parameter, a view it no
+longer knows) says nothing about its health.
+
+Each client module translates foreign exceptions (aiohttp, asyncio, json) into this tree
+in one context manager. Messages never carry request or response bodies: the API key
+travels in the Optico body and must not reach a log line.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ProviderError(Exception):
+    reason: ClassVar[str] = "error"
+
+
+class ProviderTimeout(ProviderError):
+    reason = "timeout"
+
+
+class ProviderUnavailable(ProviderError):
+    reason = "error"
+
+
+class ProviderRejected(ProviderUnavailable):
+    reason = "rejected"
+
+
+class BadResponse(ProviderError):
+    reason = "bad_response"
+
+
+class Refused(ProviderError):
+    """Not attempted: the call would have hurt the provider or the page."""
+
+
+class BreakerOpen(Refused):
+    reason = "breaker_open"
+
+
+class Overloaded(Refused):
+    reason = "overloaded"

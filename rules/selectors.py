@@ -2,11 +2,13 @@
 
 selectolax builds the DOM but does not say where in the bytes a node came
 from. So the scanner marks each occurrence: a copy of the page gets a unique
-ASCII marker inserted at each occurrence's start, selectolax parses the copy,
-and the markers found inside the serialised subtree of a matched element tell
-which occurrences it holds. Markers are letters and digits, so inserting them
-changes neither tokenization nor tree shape. This costs one parse of the page,
-and only for pages that have occurrences and selectors (or `data-dni-skip`).
+ASCII marker in text at each occurrence (at its start; for a tel: link, right
+after the link's start tag), selectolax parses the copy, and the markers in the
+text of the elements a selector matches tell which occurrences they hold.
+Markers are letters and digits in text, so inserting them changes neither
+tokenization nor tree shape. This costs one parse of the page, one combined
+query per kind, and only for pages that have occurrences and selectors (or
+`data-dni-skip`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 SKIP_SELECTOR = "[data-dni-skip]"
 
 _MARKER = b"dniMark%dQ"
-_MARKERS = re.compile(rb"dniMark(\d+)Q")
+_MARKERS = re.compile(r"dniMark(\d+)Q")
 
 
 def filter_by_selectors(
@@ -30,12 +32,9 @@ def filter_by_selectors(
 ) -> list[Occurrence]:
     """The occurrences inside an include match (if any) and inside no exclude match."""
     tree = LexborHTMLParser(_marked(body, found))
-    excluded: set[int] = set()
-    for selector in (*exclude, SKIP_SELECTOR):
-        excluded |= _markers_in(tree, selector)
-    allowed = set(range(len(found))) - excluded
+    allowed = set(range(len(found))) - _markers_in(tree, (*exclude, SKIP_SELECTOR))
     if include:
-        allowed &= set().union(*(_markers_in(tree, selector) for selector in include))
+        allowed &= _markers_in(tree, include)
     return [occurrence for index, occurrence in enumerate(found) if index in allowed]
 
 
@@ -49,19 +48,22 @@ def check_selector(selector: str) -> str | None:
 
 
 def _marked(body: bytes, found: list[Occurrence]) -> bytes:
+    places = sorted(
+        (o.tag.end if o.where == "tel" and o.tag is not None else o.start, index)
+        for index, o in enumerate(found)
+    )
     pieces: list[bytes] = []
     pos = 0
-    for index, occurrence in enumerate(found):
-        pieces.append(body[pos : occurrence.start])
+    for at, index in places:
+        pieces.append(body[pos:at])
         pieces.append(_MARKER % index)
-        pos = occurrence.start
+        pos = at
     pieces.append(body[pos:])
     return b"".join(pieces)
 
 
-def _markers_in(tree: LexborHTMLParser, selector: str) -> set[int]:
+def _markers_in(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> set[int]:
     found: set[int] = set()
-    for node in tree.css(selector):
-        markup = node.html or ""
-        found.update(int(m.group(1)) for m in _MARKERS.finditer(markup.encode("utf-8", "replace")))
+    for node in tree.css(", ".join(selectors)):
+        found.update(int(m) for m in _MARKERS.findall(node.text(deep=True)))
     return found

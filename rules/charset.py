@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 
 PRESCAN_BYTES = 1024
 
@@ -106,3 +107,39 @@ def prescan(head: bytes) -> str | None:
 
 def scannable(name: str) -> bool:
     return codecs.lookup(name).name.replace("-", "_") not in UNSCANNABLE
+
+
+WIDE = frozenset({"utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be", "utf-32"})
+
+
+@dataclass(frozen=True)
+class Wide:
+    """A UTF-16/32 page seen as UTF-8 for scanning, and the way back to its own bytes."""
+
+    utf8: bytes
+    codec: str
+    bom: bytes
+
+    def back(self, utf8: bytes) -> bytes:
+        return self.bom + utf8.decode("utf-8", "surrogatepass").encode(self.codec, "surrogatepass")
+
+
+def widen(body: bytes, name: str) -> Wide | None:
+    """The UTF-8 view of a UTF-16/32 page, lossless both ways; None for other encodings."""
+    if name not in WIDE:
+        return None
+    bom = next((b for b in _WIDE_BOMS if body.startswith(b)), b"")
+    codec = _WIDE_BOMS.get(bom) or (name if name[-3:] in ("-le", "-be") else name + "-le")
+    try:
+        text = body[len(bom) :].decode(codec, "surrogatepass")
+    except UnicodeDecodeError:
+        return None
+    return Wide(text.encode("utf-8", "surrogatepass"), codec, bom)
+
+
+_WIDE_BOMS: dict[bytes, str] = {
+    codecs.BOM_UTF32_LE: "utf-32-le",
+    codecs.BOM_UTF32_BE: "utf-32-be",
+    codecs.BOM_UTF16_LE: "utf-16-le",
+    codecs.BOM_UTF16_BE: "utf-16-be",
+}

@@ -66,6 +66,19 @@ def parse_phone(text: str, region: str = DEFAULT_REGION) -> Phone:
     return _phone(number)
 
 
+def parse_loose(text: str, region: str = DEFAULT_REGION) -> Phone:
+    """Parse a number a provider handed out, even one phonenumbers' metadata does not know.
+
+    Tracking numbers come from pools the metadata may lag behind; only text that
+    is not a number at all raises PhoneError.
+    """
+    try:
+        number = phonenumbers.parse(text, region.upper())
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneError(_invalid(text, region)) from exc
+    return _phone(number)
+
+
 def is_valid_region(region: str) -> bool:
     return region.upper() in phonenumbers.SUPPORTED_REGIONS
 

@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
 from rules.html import MARKUP, START_TAG_NAME
-from rules.phones import Form, Phone, parse_phone
+from rules.phones import Form, Phone, PhoneError, parse_loose
 
 if TYPE_CHECKING:
     from rules.scan import Occurrence, Page
@@ -46,23 +46,27 @@ class Tracking:
 
 @lru_cache(maxsize=1024)
 def _phone(e164: str) -> Phone:
-    return parse_phone(e164)
+    return parse_loose(e164)
 
 
 def direct(page: Page, assignments: Mapping[str, Tracking], code_template: str) -> bytes:
     edits: list[Edit] = []
     for occurrence in page.occurrences:
         tracking = assignments.get(occurrence.phone.e164)
-        if tracking is not None:
+        if tracking is None:
+            continue
+        try:
             edits.extend(_number_edits(page, occurrence, tracking, code_template))
-    return splice(page.body, edits)
+        except PhoneError:  # not a number at all: this phone keeps its original
+            continue
+    return page.restore(splice(page.source, edits))
 
 
 def click(page: Page, tokens: Mapping[str, str], script_src: str, label: str) -> bytes:
     chosen = [o for o in page.occurrences if o.phone.e164 in tokens]
     if not chosen:
         return page.body
-    links = _reveal_links(page.body, chosen)
+    links = _reveal_links(page.source, chosen)
     edits: list[Edit] = []
     for occurrence in chosen:
         token = html.escape(tokens[occurrence.phone.e164], quote=True)
@@ -77,11 +81,11 @@ def click(page: Page, tokens: Mapping[str, str], script_src: str, label: str) ->
         )
         edits.extend(
             _replace_keeping_tags(
-                page.body, occurrence.start, occurrence.end, _encode(page, markup)
+                page.source, occurrence.start, occurrence.end, _encode(page, markup)
             )
         )
     edits.append(_script_edit(page, script_src))
-    return splice(page.body, edits)
+    return page.restore(splice(page.source, edits))
 
 
 def write_like(
@@ -188,10 +192,10 @@ def _reformat_edits(page: Page, occurrence: Occurrence, tracking: Tracking) -> l
     formatted = new.format(form).replace("(", "").replace(")", "")
     plus = formatted.startswith("+") and national
     groups = _FORMAT_SEPARATORS.split(formatted.lstrip("+"))
-    if form == "national" and _area_code_in_parens(page.body, occurrence):
+    if form == "national" and _area_code_in_parens(page.source, occurrence):
         groups[0] += ")"
-    joined = _separator(page.body, occurrence).join(group.encode("ascii") for group in groups)
-    return _replace_keeping_tags(page.body, first, end, (b"+" if plus else b"") + joined)
+    joined = _separator(page.source, occurrence).join(group.encode("ascii") for group in groups)
+    return _replace_keeping_tags(page.source, first, end, (b"+" if plus else b"") + joined)
 
 
 def _area_code_in_parens(body: bytes, occurrence: Occurrence) -> bool:
@@ -233,7 +237,7 @@ def _replace_keeping_tags(body: bytes, start: int, end: int, new: bytes) -> list
 
 def _link_edits(page: Page, occurrence: Occurrence, token: str) -> list[Edit]:
     assert occurrence.tag is not None and occurrence.value is not None
-    name = START_TAG_NAME.match(page.body, occurrence.tag.start)
+    name = START_TAG_NAME.match(page.source, occurrence.tag.start)
     assert name is not None
     return [
         (name.end(), name.end(), REVEAL_LINK_ATTRIBUTES.format(token=token).encode("ascii")),
@@ -257,12 +261,12 @@ def _script_edit(page: Page, src: str) -> Edit:
     markup = REVEAL_SCRIPT.format(src=html.escape(src, quote=True)).encode(
         "ascii", "xmlcharrefreplace"
     )
-    hidden = Hidden(page.body)
-    ends = [m.start() for m in _BODY_END.finditer(page.body)]
+    hidden = Hidden(page.source)
+    ends = [m.start() for m in _BODY_END.finditer(page.source)]
     for at in reversed(ends):
         if not hidden.contains(at, at + 1):
             return (at, at, markup)
-    return (len(page.body), len(page.body), markup)
+    return (len(page.source), len(page.source), markup)
 
 
 def _same_country(original: Phone, tracking: Tracking) -> bool:
@@ -270,4 +274,4 @@ def _same_country(original: Phone, tracking: Tracking) -> bool:
 
 
 def _encode(page: Page, text: str) -> bytes:
-    return text.encode(page.charset, "xmlcharrefreplace")
+    return text.encode(page.source_charset, "xmlcharrefreplace")

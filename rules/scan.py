@@ -6,8 +6,10 @@ invalid sequences, whitespace). Instead:
 
 1. The page's encoding is decided (`charset.detect`). In every ASCII-compatible
    encoding a digit, `<`, `&` and `"` are the same single bytes, so the page is
-   scanned as bytes and never decoded; pages in the few encodings where that is
-   not true (UTF-16, GB18030, ISO-2022) pass through untouched.
+   scanned as bytes and never decoded. A UTF-16 or UTF-32 page is scanned through
+   a lossless UTF-8 view and rendered back; pages in the few other encodings
+   where a digit byte may be part of another character (GB18030, ISO-2022) pass
+   through untouched.
 2. One regex compiled from the configured phones (`numbers.Matcher`) finds
    every place the page writes one of them, in any national or international
    form, with any separators and inline tags between the digits.
@@ -68,6 +70,21 @@ class Page:
     charset: str
     title: str
     occurrences: tuple[Occurrence, ...]
+    wide: charsets.Wide | None = field(default=None, repr=False)
+    """For a UTF-16/32 page: the UTF-8 bytes scanned (occurrence offsets refer to them)."""
+
+    @property
+    def source(self) -> bytes:
+        """The bytes occurrence offsets refer to: the page, or its UTF-8 view."""
+        return self.wide.utf8 if self.wide is not None else self.body
+
+    @property
+    def source_charset(self) -> str:
+        return "utf-8" if self.wide is not None else self.charset
+
+    def restore(self, source: bytes) -> bytes:
+        """Rendered source bytes back in the page's own encoding."""
+        return self.wide.back(source) if self.wide is not None else source
 
     @property
     def phones(self) -> tuple[Phone, ...]:
@@ -111,18 +128,20 @@ def scan(
 ) -> Page:
     """Find the configured phones a page writes where visitors see or dial them."""
     encoding = charsets.detect(body, charset)
-    if not charsets.scannable(encoding):
+    wide = charsets.widen(body, encoding)
+    if wide is None and not charsets.scannable(encoding):
         return Page(body, encoding, "", ())
-    hidden = Hidden(body)
+    source, source_charset = (wide.utf8, "utf-8") if wide else (body, encoding)
+    hidden = Hidden(source)
     found: list[Occurrence] = []
-    for start, end in matcher.finditer(body):
-        occurrence = _place(body, matcher, hidden, start, end, encoding)
+    for start, end in matcher.finditer(source):
+        occurrence = _place(source, matcher, hidden, start, end, source_charset)
         if occurrence is not None:
             found.append(occurrence)
-    if found and (include or exclude or b"data-dni-skip" in body):
-        found = filter_by_selectors(body, found, include, exclude)
-    title = html.title_text(body, hidden.find_title(), encoding)
-    return Page(body, encoding, title, tuple(found))
+    if found and (include or exclude or b"data-dni-skip" in source):
+        found = filter_by_selectors(source, found, include, exclude)
+    title = html.title_text(source, hidden.find_title(), source_charset)
+    return Page(body, encoding, title, tuple(found), wide)
 
 
 def _place(

@@ -126,28 +126,36 @@ def test_output_is_written_in_the_page_encoding(
     assert out == expected.encode(encoding)
 
 
-# The scanner reads ASCII-compatible encodings as bytes; rules/scan.py documents that
-# pages in the others (UTF-16, GB18030, ISO-2022) pass through untouched.
-UTF16_PASSES_THROUGH = pytest.mark.xfail(
-    reason="documented limitation: UTF-16 pages pass through untouched", strict=True
-)
-UTF16 = [
-    pytest.param(codecs.BOM_UTF16_LE, None, id="bom", marks=UTF16_PASSES_THROUGH),
-    pytest.param(b"", "utf-16-le", id="caller", marks=UTF16_PASSES_THROUGH),
+# UTF-16 and UTF-32 pages are scanned through a lossless UTF-8 view and written back
+# in their own encoding, byte order mark included.
+WIDE = [
+    pytest.param(codecs.BOM_UTF16_LE, None, "utf-16-le", id="utf16-bom"),
+    pytest.param(b"", "utf-16-le", "utf-16-le", id="utf16-from-caller"),
+    pytest.param(codecs.BOM_UTF16_BE, None, "utf-16-be", id="utf16-big-endian-bom"),
+    pytest.param(b"", "utf-16-be", "utf-16-be", id="utf16-big-endian-from-caller"),
 ]
 
 
-@pytest.mark.parametrize(("bom", "charset"), UTF16)
-def test_utf16_page_is_rewritten_in_utf16(bom: bytes, charset: str | None) -> None:
+@pytest.mark.parametrize(("bom", "charset", "codec"), WIDE)
+def test_wide_page_is_rewritten_in_its_encoding(
+    bom: bytes, charset: str | None, codec: str
+) -> None:
     html = doc(body="<p>Tél : 04 90 26 07 16</p>")
-    out = rewrite(bom + html.encode("utf-16-le"), {ORIGINAL: TRACKING}, charset=charset)
-    assert out == bom + html.replace(ORIGINAL, TRACKING).encode("utf-16-le")
+    out = rewrite(bom + html.encode(codec), {ORIGINAL: TRACKING}, charset=charset)
+    assert out == bom + html.replace(ORIGINAL, TRACKING).encode(codec)
 
 
-@pytest.mark.parametrize(("bom", "charset"), [(codecs.BOM_UTF16_LE, None), (b"", "utf-16-le")])
-def test_utf16_page_at_least_comes_back_unchanged(bom: bytes, charset: str | None) -> None:
-    body = bom + doc(body="<p>Tél : 04 90 26 07 16</p>").encode("utf-16-le")
-    assert rewrite(body, {ORIGINAL: TRACKING}, charset=charset) == body
+def test_wide_page_with_a_lone_surrogate_keeps_it() -> None:
+    body = codecs.BOM_UTF16_LE + "<p>\ud800 04 90 26 07 16</p>".encode("utf-16-le", "surrogatepass")
+    out = rewrite(body, {ORIGINAL: TRACKING})
+    assert out == codecs.BOM_UTF16_LE + "<p>\ud800 08 99 12 34 56</p>".encode(
+        "utf-16-le", "surrogatepass"
+    )
+
+
+def test_wide_page_cut_mid_character_comes_back_unchanged() -> None:
+    body = codecs.BOM_UTF16_LE + "<p>04 90 26 07 16</p>".encode("utf-16-le") + b"\x00"
+    assert rewrite(body, {ORIGINAL: TRACKING}) == body
 
 
 INVALID_BYTES = [

@@ -18,10 +18,15 @@ REQUESTS = Counter(
     registry=REGISTRY,
 )
 PAGES_REWRITTEN = Counter(
-    "dni_pages_rewritten_total", "HTML pages rewritten, by display mode.", ["display"], registry=REGISTRY
+    "dni_pages_rewritten_total",
+    "HTML pages rewritten, by display mode.",
+    ["display"],
+    registry=REGISTRY,
 )
 NUMBERS_SWAPPED = Counter(
-    "dni_numbers_swapped_total", "Phone occurrences written with a tracking number or reveal.", registry=REGISTRY
+    "dni_numbers_swapped_total",
+    "Phone occurrences written with a tracking number or reveal.",
+    registry=REGISTRY,
 )
 PROVIDER_CALLS = Counter(
     "dni_provider_calls_total",
@@ -48,5 +53,25 @@ BREAKER_STATE = Gauge(
     ["provider"],
     registry=REGISTRY,
 )
-BYTES_IN = Counter("dni_upstream_bytes_total", "Body bytes read from the upstream.", registry=REGISTRY)
+BYTES_IN = Counter(
+    "dni_upstream_bytes_total", "Body bytes read from the upstream.", registry=REGISTRY
+)
 BYTES_OUT = Counter("dni_client_bytes_total", "Body bytes sent to clients.", registry=REGISTRY)
+CONNECTIONS_CLOSED = Counter(
+    "dni_connections_closed_total",
+    "Client connections closed by a server limit, by reason (header_timeout, connection_limit).",
+    ["reason"],
+    registry=REGISTRY,
+)
+UPSTREAM_ERRORS = Counter(
+    "dni_upstream_errors_total",
+    "Requests the upstream could not answer, by kind (unavailable, timeout).",
+    ["kind"],
+    registry=REGISTRY,
+)
+REWRITE_SECONDS = Histogram(
+    "dni_rewrite_seconds",
+    "CPU-bound time spent on a page: decode, scan, render and encode (provider call excluded).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+    registry=REGISTRY,
+)

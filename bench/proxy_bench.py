@@ -1,0 +1,368 @@
+"""The proxy benchmark: wrk on loopback against the upstream, a pass-through baseline and dni-edge.
+
+    python -m bench.proxy_bench [--duration 6] [--quick]
+
+In one go, with every server in its own process: the upstream (an aiohttp app
+serving generated pages from memory), `bench/passthrough.py` (the baseline),
+and `dni-edge run` rewriting a 100 KB page with 5 numbers, its provider the
+sandbox in memory answering at once and then after 20 ms (its latency fault).
+The proxies under test run on cpu 1; wrk, the upstream and the sandbox on cpu 0
+(as in perf-anchors.md). Printed: req/s, p50 and p99 at 32 and 4 connections,
+the ratios to the baseline, the added p50 over the upstream with the provider's
+own time taken out, and dni-edge's peak RSS at 256 connections on 1 MB pages;
+then the targets, PASS or FAIL. Takes about a minute and a half (less with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.pages import ORIGINALS, generate
+
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0"
+DEMO_KEY = "osp_test_demo_key"
+SUT_CPU, OTHER_CPU = "1", "0"
+TARGET_RATIO = 0.33
+TARGET_ADDED_P50_MS = 2.0
+TARGET_RSS_MB = 150.0
+
+CONFIG = """
+[server]
+listen = "127.0.0.1:{port}"
+upstream = "{upstream}"
+rewrite_max_bytes = "4MiB"
+max_connections = 2048
+
+[providers.optico]
+kind = "optico"
+url = "{sandbox}"
+api_key_env = "BENCH_OPTICO_KEY"
+max_concurrency = 256
+
+[[rules]]
+name = "site"
+paths = ["*"]
+phones = {phones}
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    connections: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_share: float = 0.0
+    """Share of one core the server under test used during the run."""
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU time of the server under test per request."""
+        return self.cpu_share * 1000 / self.rps if self.rps else 0.0
+
+    @property
+    def capacity(self) -> float:
+        """Requests per second the server would serve with its core to itself and busy."""
+        return self.rps / self.cpu_share if self.cpu_share else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(cpu: str, args: Sequence[str]) -> list[str]:
+    return ["taskset", "-c", cpu, *args] if shutil.which("taskset") else list(args)
+
+
+@contextmanager
+def process(args: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[int]:
+    """Start a server process, wait until it accepts connections, stop it afterwards."""
+    proc = subprocess.Popen(
+        list(args),
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{args} exited with {proc.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{args} is not listening on {port}") from None
+                time.sleep(0.05)
+        yield proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def serve_upstream(port: int) -> None:
+    """The upstream: generated pages from memory, as a fast static origin would send them."""
+    import uvloop
+    from aiohttp import web
+
+    pages = {"/p100k": generate(100_000), "/p1m": generate(1_000_000)}
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(body=pages[request.path], content_type="text/html", charset="utf-8")
+
+    app = web.Application()
+    for path in pages:
+        app.router.add_get(path, page)
+    loop = uvloop.new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=loop)
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    name: str, pid: int, url: str, connections: int, duration: float, headers: Sequence[str]
+) -> Result:
+    """wrk against `url`, with the CPU the process `pid` spent meanwhile."""
+    cpu, wall = cpu_seconds(pid), time.monotonic()
+    result = wrk(name, url, connections, duration, headers)
+    result.cpu_share = (cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
+    return result
+
+
+def wrk(name: str, url: str, connections: int, duration: float, headers: Sequence[str]) -> Result:
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s", "--latency"]
+    for header in headers:
+        args += ["-H", header]
+    out = subprocess.run(
+        pinned(OTHER_CPU, [*args, url]), capture_output=True, text=True, check=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+
+    def percentile(p: str) -> float:
+        found = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert found is not None, out
+        return float(found[1]) * _UNITS[found[2]]
+
+    if "Non-2xx" in out or "Socket errors" in out:
+        print(f"  ! {name}: {out.strip().splitlines()[-3]}", file=sys.stderr)
+    return Result(name, connections, rps, percentile("50"), percentile("99"))
+
+
+def provider_seconds(proxy: str) -> tuple[float, float]:
+    """(sum, count) of dni-edge's ospView latency histogram."""
+    text = urllib.request.urlopen(f"{proxy}/__dni/metrics", timeout=5).read().decode()
+    total = count = 0.0
+    for line in text.splitlines():
+        if line.startswith("dni_provider_latency_seconds_") and 'endpoint="ospView"' in line:
+            value = float(line.rsplit(" ", 1)[1])
+            if line.startswith("dni_provider_latency_seconds_sum"):
+                total += value
+            elif line.startswith("dni_provider_latency_seconds_count"):
+                count += value
+    return total, count
+
+
+def visit_cookies(proxy: str, upstream: str) -> str:
+    """One page view through dni-edge: the visit's cookies, so every request continues it."""
+    request = urllib.request.Request(f"{proxy}/p100k", headers={"User-Agent": UA})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        body = response.read()
+        cookies = [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []]
+    original = urllib.request.urlopen(f"{upstream}/p100k", timeout=5).read()
+    changed = sum(a != b for a, b in zip(body, original, strict=False))
+    if len(body) != len(original) or not 0 < changed <= 5 * 10:
+        raise RuntimeError("dni-edge did not rewrite the page's five numbers")
+    return "; ".join(cookies)
+
+
+def set_latency(sandbox: str, latency_ms: int) -> None:
+    body = json.dumps({"latency_ms": latency_ms, "endpoints": ["ospView"]}).encode()
+    request = urllib.request.Request(
+        f"{sandbox}/sandbox/faults", data=body, headers={"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request, timeout=5).read()
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024  # type: ignore[index]
+
+
+def peak_rss_under_load(pid: int, url: str, duration: float, headers: Sequence[str]) -> float:
+    args = ["wrk", "-t1", "-c256", f"-d{duration:g}s", "--timeout", "10s"]
+    for header in headers:
+        args += ["-H", header]
+    load = subprocess.Popen(pinned(OTHER_CPU, [*args, url]), stdout=subprocess.DEVNULL)
+    peak = rss_mb(pid)
+    while load.poll() is None:
+        peak = max(peak, rss_mb(pid))
+        time.sleep(0.05)
+    return peak
+
+
+def run(duration: float) -> list[str]:
+    py = sys.executable
+    ports = {name: free_port() for name in ("upstream", "sandbox", "baseline", "dni")}
+    upstream = f"http://127.0.0.1:{ports['upstream']}"
+    sandbox = f"http://127.0.0.1:{ports['sandbox']}"
+    baseline = f"http://127.0.0.1:{ports['baseline']}"
+    dni = f"http://127.0.0.1:{ports['dni']}"
+    workdir = Path(tempfile.mkdtemp(prefix="dni-bench-"))
+    config = workdir / "config.toml"
+    phones = json.dumps(list(ORIGINALS))
+    config.write_text(
+        CONFIG.format(port=ports["dni"], upstream=upstream, sandbox=sandbox, phones=phones)
+    )
+    browser = [f"User-Agent: {UA}"]
+    with (
+        process(
+            pinned(
+                OTHER_CPU,
+                [py, "-m", "bench.proxy_bench", "--upstream-server", str(ports["upstream"])],
+            ),
+            ports["upstream"],
+        ) as upstream_pid,
+        process(
+            pinned(
+                OTHER_CPU,
+                [py, "-m", "proxy", "sandbox", "--db", ":memory:", "--port", str(ports["sandbox"])],
+            ),
+            ports["sandbox"],
+        ),
+        process(
+            pinned(
+                SUT_CPU,
+                [
+                    py,
+                    "-m",
+                    "bench.passthrough",
+                    "--listen",
+                    f"127.0.0.1:{ports['baseline']}",
+                    "--upstream",
+                    upstream,
+                ],
+            ),
+            ports["baseline"],
+        ) as baseline_pid,
+        process(
+            pinned(SUT_CPU, [py, "-m", "proxy", "run", "--config", str(config)]),
+            ports["dni"],
+            env={"BENCH_OPTICO_KEY": DEMO_KEY},
+        ) as dni_pid,
+    ):
+        headers = [*browser, f"Cookie: {visit_cookies(dni, upstream)}"]
+        results: list[Result] = []
+        added: dict[str, float] = {}
+        for c in (32, 4):
+            page = "/p100k"
+            results.append(measure("upstream", upstream_pid, upstream + page, c, duration, headers))
+            results.append(measure("baseline", baseline_pid, baseline + page, c, duration, headers))
+            for latency in (0, 20):
+                set_latency(sandbox, latency)
+                before = provider_seconds(dni)
+                result = measure(f"dni-edge {latency}ms", dni_pid, dni + page, c, duration, headers)
+                after = provider_seconds(dni)
+                calls = max(after[1] - before[1], 1)
+                added[f"{result.name} c{c}"] = (after[0] - before[0]) / calls * 1000
+                results.append(result)
+            set_latency(sandbox, 0)
+        idle = rss_mb(dni_pid)
+        peak = peak_rss_under_load(dni_pid, f"{dni}/p1m", duration, headers)
+    return report(results, added, idle, peak)
+
+
+def report(
+    results: list[Result], provider_ms: dict[str, float], idle: float, peak: float
+) -> list[str]:
+    by = {(r.name, r.connections): r for r in results}
+    lines = [
+        "| target | conns | req/s | p50 ms | p99 ms | provider ms | server CPU % | CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        provider = provider_ms.get(f"{r.name} c{r.connections}")
+        cells = (
+            r.name,
+            str(r.connections),
+            f"{r.rps:,.0f}",
+            f"{r.p50_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            f"{provider:.2f}" if provider is not None else "",
+            f"{r.cpu_share * 100:.0f}",
+            f"{r.cpu_ms:.2f}",
+        )
+        lines.append(f"| {' | '.join(cells)} |")
+    base = by[("baseline", 32)]
+    lines.append("")
+    for latency in (0, 20):
+        dni = by[(f"dni-edge {latency}ms", 32)]
+        ratio = dni.rps / base.rps
+        verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
+        lines.append(
+            f"dni-edge {latency}ms / baseline req/s at 32 conns: {ratio:.2f}x "
+            f"(target >= {TARGET_RATIO}x) {verdict}; per CPU ms (core to itself, provider "
+            f"keeping up): {dni.capacity / base.capacity:.2f}x"
+        )
+    upstream = by[("upstream", 32)].rps
+    lines.append(f"upstream / baseline req/s at 32 conns: {upstream / base.rps:.2f}x")
+    direct = by[("upstream", 4)].p50_ms
+    dni0 = by[("dni-edge 0ms", 4)]
+    extra = dni0.p50_ms - direct - provider_ms["dni-edge 0ms c4"]
+    verdict = "PASS" if extra <= TARGET_ADDED_P50_MS else "FAIL"
+    lines.append(
+        f"added p50 over the upstream at 4 conns, provider time excluded: {extra:.2f} ms "
+        f"(target <= {TARGET_ADDED_P50_MS} ms) {verdict}"
+    )
+    verdict = "PASS" if peak < TARGET_RSS_MB else "FAIL"
+    lines.append(
+        f"dni-edge RSS: {idle:.0f} MB idle, peak {peak:.0f} MB at 256 conns on 1 MB pages "
+        f"(target < {TARGET_RSS_MB:.0f} MB) {verdict}"
+    )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="wrk benchmark of dni-edge against a baseline")
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds per wrk run")
+    parser.add_argument("--quick", action="store_true", help="2 s per run")
+    parser.add_argument("--upstream-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.upstream_server:
+        serve_upstream(args.upstream_server)
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    print("\n".join(run(2.0 if args.quick else args.duration)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

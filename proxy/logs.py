@@ -1,0 +1,115 @@
+"""JSON logs on stderr: one line per request, plus the few events worth a line of their own.
+
+Every line goes through `JsonFormatter`, which replaces each configured secret
+(provider API keys, the token secret) by `[redacted]` in the finished line, so
+no code path, exception text included, can write one out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+ACCESS = logging.getLogger("dni_edge.access")
+EVENTS = logging.getLogger("dni_edge")
+
+REDACTED = "[redacted]"
+# A client's X-Request-Id is kept if it looks like an id; anything else is replaced.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id(incoming: str | None) -> str:
+    """The client's X-Request-Id when it is a plain token, else a new random one."""
+    if incoming and _REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return f"{random.getrandbits(64):016x}"  # an id, not a secret: no system call needed
+
+
+@dataclass
+class RequestRecord:
+    """What the request log line says; filled in as the request goes through the proxy."""
+
+    request_id: str
+    method: str
+    path: str
+    status: int = 0
+    bytes: int = 0
+    upstream_ms: float | None = None
+    provider_ms: float | None = None
+    phones_found: int = 0
+    phones_swapped: int = 0
+    outcome: str = "passthrough"
+    reason: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def log_request(record: RequestRecord) -> None:
+    if ACCESS.isEnabledFor(logging.INFO):
+        ACCESS.info("request", extra={"fields": record.fields()})
+
+
+def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    EVENTS.log(level, event, extra={"fields": fields})
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"ts": ..., "level": ..., "logger": ..., "msg": ..., <fields>}`, secrets redacted."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return self.redact(json.dumps(line, default=str, ensure_ascii=False))
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
+class _QuietParserErrors(logging.Filter):
+    """aiohttp logs every malformed request with a traceback: a log flood under attack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "aiohttp.server" and record.levelno >= logging.ERROR:
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
+def configure(
+    level: str = "info", secrets: Iterable[str] = (), stream: IO[str] | None = None
+) -> None:
+    """Send every log record, as one JSON line, to `stream` (stderr by default)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(secrets))
+    handler.addFilter(_QuietParserErrors())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    logging.getLogger("aiohttp.access").disabled = True

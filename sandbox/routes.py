@@ -57,10 +57,11 @@ def _optico_system_error() -> web.Response:
 def _optico_handler(endpoint: str, call: OpticoCall) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.Response:
         sandbox = request.app[SANDBOX]
+        raw = await request.read()  # before any fault: a client gone by then is no error
         outcome = await sandbox.injector.apply(endpoint, request, _optico_system_error)
         if isinstance(outcome, web.Response):
             return outcome
-        form = params.read_form(await request.read())
+        form = params.read_form(raw)
         try:
             body = call(sandbox, form, outcome)
         except OspError as exc:
@@ -83,12 +84,13 @@ async def freespee_numbers(request: web.Request) -> web.Response:
     def system_error() -> web.Response:
         return _freespee_error(freespee.FreespeeError(500, freespee.MSG_SYSTEM), statuses)
 
+    raw = await request.read()  # before any fault: a client gone by then is no error
     outcome = await sandbox.injector.apply("freespee", request, system_error)
     if isinstance(outcome, web.Response):
         return outcome
     signature = request.headers.get(freespee.SIGN_HEADER) or request.query.get(freespee.SIGN_QUERY)
     try:
-        parsed = freespee.parse_request(await request.read(), signature, sandbox.settings)
+        parsed = freespee.parse_request(raw, signature, sandbox.settings)
         return json_response(sandbox.freespee.answer(parsed, exhausted=outcome))
     except freespee.FreespeeError as exc:
         return _freespee_error(exc, statuses)

@@ -14,7 +14,8 @@ breaker: a request the provider found invalid (a missing or bad parameter, a vie
 longer knows) says nothing about its health.
 
 Each client module translates foreign exceptions (aiohttp, asyncio, json) into this tree
-in one context manager. Messages never carry request or response bodies: the API key
+in one context manager. Messages never carry request or response bodies (Freespee's
+short, bounded `error` text excepted: it names why a call was refused): the API key
 travels in the Optico body and must not reach a log line.
 """
 

@@ -2,7 +2,8 @@
 
 The body is serialised once and signed with HMAC-SHA1 over those exact bytes (shared
 secret; `X-SIGN` header or `sign` query parameter), and sent with `X-HTTP-STATUSES` so
-errors come back as real status codes. The secret itself never leaves the process.
+errors come back as real status codes; Freespee's error text ("Invalid signature") goes
+into the fallback's log line. The secret itself never leaves the process.
 Freespee records only views that ask for numbers, and has no click call of its own: a
 reveal asks for that one number at click time. The session id Freespee returns is kept
 in a cookie (and remembered per visitor for the answers no response carries back).
@@ -46,6 +47,9 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _NOT_DIGITS = re.compile(r"[^0-9]")
 _SESSION = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 """What a session id may look like before it goes into a cookie."""
+ERROR_BODY_MAX = 4096
+"""An error envelope is one short message; a longer body is not read for it."""
+ERROR_TEXT_MAX = 200
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -170,13 +174,14 @@ class FreespeeProvider:
         async with self._session.post(
             self._url, data=body, headers=headers, params=params, allow_redirects=False
         ) as response:
-            if response.status == 400:  # this request was wrong; the service is fine
-                raise ProviderRejected("freespee: HTTP 400")
             if response.status != 200:
-                raise ProviderUnavailable(f"freespee: HTTP {response.status}")
+                said = _said(await _error_envelope(response))
+                if response.status == 400:  # this request was wrong; the service is fine
+                    raise ProviderRejected(f"freespee: HTTP 400{said}")
+                raise ProviderUnavailable(f"freespee: HTTP {response.status}{said}")
             payload = json_object(await read_json(response), "freespee")
         if payload.get("success") is not True:
-            raise ProviderUnavailable("freespee: success is not true")
+            raise ProviderUnavailable(f"freespee: success is not true{_said(payload)}")
         return payload
 
     def _session_id(self, visitor: Visitor) -> str:
@@ -191,6 +196,23 @@ class FreespeeProvider:
             return None
         self._sessions[visitor.key] = session
         return session
+
+
+async def _error_envelope(response: aiohttp.ClientResponse) -> object:
+    """The body of an error status, if it is JSON; whatever else it is says nothing more."""
+    try:
+        return await read_json(response, ERROR_BODY_MAX)
+    except (ProviderError, ValueError, aiohttp.ClientError):
+        return None
+
+
+def _said(envelope: object) -> str:
+    """`: <Freespee's error text>`, so the log says why (a wrong secret, an unknown advId);
+    only that documented field, bounded, never the body."""
+    error = envelope.get("error") if isinstance(envelope, dict) else None
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    return f": {' '.join(error.split())[:ERROR_TEXT_MAX]}"
 
 
 def _log_fallback(provider: str, endpoint: str, exc: ProviderError) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from rules.html import MARKUP, START_TAG_NAME
 from rules.phones import Form, Phone, PhoneError, parse_loose
+from rules.tokenizer import TEXT, classify
 
 if TYPE_CHECKING:
     from rules.scan import Occurrence, Page
@@ -256,17 +257,18 @@ def _reveal_links(body: bytes, chosen: list[Occurrence]) -> list[tuple[int, int]
 
 
 def _script_edit(page: Page, src: str) -> Edit:
-    from rules.html import Hidden
-
+    """Insert the reveal script before the last `</body>` in text, else at the end."""
     markup = REVEAL_SCRIPT.format(src=html.escape(src, quote=True)).encode(
         "ascii", "xmlcharrefreplace"
     )
-    hidden = Hidden(page.source)
-    ends = [m.start() for m in _BODY_END.finditer(page.source)]
-    for at in reversed(ends):
-        if not hidden.contains(at, at + 1):
-            return (at, at, markup)
-    return (len(page.source), len(page.source), markup)
+    source = page.source
+    ends = [m.start() for m in _BODY_END.finditer(source)]
+    if ends:
+        rows, _title = classify(source, ends)
+        for at, row in zip(reversed(ends), reversed(rows), strict=True):
+            if row[0] == TEXT:
+                return (at, at, markup)
+    return (len(source), len(source), markup)
 
 
 def _same_country(original: Phone, tracking: Tracking) -> bool:

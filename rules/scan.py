@@ -13,11 +13,13 @@ invalid sequences, whitespace). Instead:
 2. One regex compiled from the configured phones (`numbers.Matcher`) finds
    every place the page writes one of them, in any national or international
    form, with any separators and inline tags between the digits.
-3. Each match is placed (`html`): inside a comment or raw-text element it is
-   dropped; inside a start tag it is kept only when it lies in the value of a
-   `tel:`/`callto:` href; in text it is kept when every tag it spans is an
-   inline element. Include/exclude CSS selectors and `data-dni-skip` are then
-   applied with selectolax (`selectors`).
+3. Each match is placed by the HTML5 tokenizer (`tokenizer.classify`, in C
+   where built), asked only about the match's own offsets: inside a comment,
+   an end tag or a raw-text element it is dropped; inside a start tag it is
+   kept only when it lies in the value of the tag's `tel:`/`callto:` href; in
+   text it is kept when every tag it spans is an inline element. Include and
+   exclude CSS selectors and `data-dni-skip` are then applied with selectolax
+   (`selectors`).
 4. The result is a `Page`: the occurrences and the title, a plan. Rendering it
    with tracking numbers (`render`) splices new bytes into the original only at
    the occurrences; every other byte is the input's.
@@ -31,11 +33,12 @@ from urllib.parse import unquote
 
 from rules import charset as charsets
 from rules import html, render
-from rules.html import Hidden, Tag
+from rules.html import Tag
 from rules.numbers import Form, Matcher, Reading
 from rules.phones import Phone
 from rules.render import Tracking, Where
 from rules.selectors import filter_by_selectors
+from rules.tokenizer import HIDDEN, TEXT, Position, classify
 
 __all__ = ["Matcher", "Occurrence", "Page", "Tracking", "scan"]
 
@@ -132,44 +135,78 @@ def scan(
     if wide is None and not charsets.scannable(encoding):
         return Page(body, encoding, "", ())
     source, source_charset = (wide.utf8, "utf-8") if wide else (body, encoding)
-    hidden = Hidden(source)
+    spans = list(matcher.finditer(source))
+    probes = sorted({offset for start, end in spans for offset in _probes(source, start, end)})
+    rows, title_span = classify(source, probes, want_title=True)
+    places = dict(zip(probes, rows, strict=True))
     found: list[Occurrence] = []
-    for start, end in matcher.finditer(source):
-        occurrence = _place(source, matcher, hidden, start, end, source_charset)
+    for start, end in spans:
+        occurrence = _place(source, matcher, places, start, end, source_charset)
         if occurrence is not None:
             found.append(occurrence)
     if found and (include or exclude or b"data-dni-skip" in source):
         found = filter_by_selectors(source, found, include, exclude)
-    title = html.title_text(source, hidden.find_title(), source_charset)
+    title = html.title_text(source, title_span, source_charset)
     return Page(body, encoding, title, tuple(found), wide)
 
 
+def _probes(body: bytes, start: int, end: int) -> list[int]:
+    """The offsets that place a match: its first and last bytes, and inside each `<` in it."""
+    probes = [start, end - 1]
+    lt = body.find(b"<", start, end)
+    while lt >= 0:
+        probes.append(lt + 1)
+        lt = body.find(b"<", lt + 1, end)
+    return probes
+
+
 def _place(
-    body: bytes, matcher: Matcher, hidden: Hidden, start: int, end: int, encoding: str
+    body: bytes,
+    matcher: Matcher,
+    places: Mapping[int, Position],
+    start: int,
+    end: int,
+    encoding: str,
 ) -> Occurrence | None:
-    if hidden.contains(start, end):
+    """The occurrence a match is, by where the tokenizer puts it; None where never rewritten."""
+    row = places[start]
+    if row[0] == HIDDEN:
         return None
     reading = matcher.read(body, start, end)
     if reading is None:
         return None
-    tag = html.enclosing_tag(body, start)
-    if tag is None:
-        if not _inline_only(body, start, end):
+    if row[0] == TEXT:
+        if not _visible_throughout(body, places, start, end):
             return None
         text = html.decode_text(body[start:end], encoding)
         return _occurrence(reading, "text", start, end, text)
+    tag = Tag(row[1], row[2], html.tag_name(body, row[1]))
     link = html.phone_link_value(body, tag)
-    if link is None or not (link.start <= start and end <= link.end):
+    if link is None or (link.start, link.end) != (row[5], row[6]) or end > link.end:
         return None
     text = unquote(html.unescape_bytes(body[start:end], encoding), errors="replace")
     return _occurrence(reading, "tel", start, end, text, tag, (link.start, link.end))
 
 
-def _inline_only(body: bytes, start: int, end: int) -> bool:
-    for tag in html.tags_in(body, start, end):
-        if tag.group(1).lower() not in html.INLINE_ELEMENTS:
+def _visible_throughout(body: bytes, places: Mapping[int, Position], start: int, end: int) -> bool:
+    """A match in text stays in text: only inline tags and comments may stand inside it."""
+    if places[end - 1][0] != TEXT:
+        return False
+    lt = body.find(b"<", start, end)
+    while lt >= 0:
+        kind, construct_start, construct_end = places[lt + 1][:3]
+        inline = kind == TEXT or (construct_end <= end and _inline_markup(body, construct_start))
+        if not inline:
             return False
+        lt = body.find(b"<", lt + 1, end)
     return True
+
+
+def _inline_markup(body: bytes, start: int) -> bool:
+    if body.startswith(b"<!--", start):
+        return True
+    tag = html.TAG.match(body, start)
+    return tag is not None and tag.group(1).lower() in html.INLINE_ELEMENTS
 
 
 def _occurrence(

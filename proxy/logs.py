@@ -14,7 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import IO, Any
 
 ACCESS = logging.getLogger("dni_edge.access")
@@ -49,7 +49,8 @@ class RequestRecord:
     reason: str | None = None
 
     def fields(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        # Not dataclasses.asdict: it deep-copies recursively, a cost paid on every request.
+        return {k: v for k, v in vars(self).items() if v is not None}
 
 
 def log_request(record: RequestRecord) -> None:

@@ -38,7 +38,7 @@ from rules.numbers import Form, Matcher, Reading
 from rules.phones import Phone
 from rules.render import Tracking, Where
 from rules.selectors import filter_by_selectors
-from rules.tokenizer import HIDDEN, TEXT, Position, classify
+from rules.tokenizer import HIDDEN, START_TAG, TEXT, Position, classify
 
 __all__ = ["Matcher", "Occurrence", "Page", "Tracking", "scan"]
 
@@ -172,6 +172,8 @@ def _place(
     row = places[start]
     if row[0] == HIDDEN:
         return None
+    if row[0] == START_TAG and not _in_href_value(body, row, start, end):
+        return None
     reading = matcher.read(body, start, end)
     if reading is None:
         return None
@@ -186,6 +188,16 @@ def _place(
         return None
     text = unquote(html.unescape_bytes(body[start:end], encoding), errors="replace")
     return _occurrence(reading, "tel", start, end, text, tag, (link.start, link.end))
+
+
+def _in_href_value(body: bytes, row: Position, start: int, end: int) -> bool:
+    """Cheap first test of a match inside a start tag: within an href's value."""
+    name_start, name_end, value_start, value_end = row[3:]
+    return (
+        value_start <= start
+        and end <= value_end
+        and body[name_start:name_end].lower() == html.PHONE_ATTRIBUTE
+    )
 
 
 def _visible_throughout(body: bytes, places: Mapping[int, Position], start: int, end: int) -> bool:

@@ -15,8 +15,9 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import aiohttp
 
@@ -170,7 +171,7 @@ class OpticoProvider:
     async def _post(
         self, endpoint: str, fields: list[tuple[str, str]], deadline: float | None = None
     ) -> tuple[dict[str, Any], Outcome]:
-        body = urlencode(fields).encode("ascii")
+        body = "&".join(f"{name}={_quoted(value)}" for name, value in fields).encode("ascii")
         if deadline is None:
             deadline = asyncio.get_running_loop().time() + self._timeout
         async with self._guard.slot(endpoint) as outcome:
@@ -217,6 +218,12 @@ class OpticoProvider:
             return None
         code = entry.get("surtaxPhoneCode")
         return Tracking(phone.e164, str(code) if code not in (None, "") else None)
+
+
+@lru_cache(maxsize=4096)
+def _quoted(value: str) -> str:
+    """Form-encoded value; cached, as the key, user agents and pages repeat from view to view."""
+    return quote_plus(value)
 
 
 def _log_fallback(provider: str, endpoint: str, exc: ProviderError) -> None:

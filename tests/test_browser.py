@@ -17,7 +17,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not os.path.exists(CHROMIUM),
-        reason=f"{CHROMIUM} is missing (apt-get install chromium, or scripts/ensure-chromium)",
+        reason=f"{CHROMIUM} is missing (apt-get install chromium)",
     ),
 ]
 ORIGINAL = "04 90 26 07 16"

@@ -20,9 +20,7 @@ from sandbox.testing import RunningSandbox, running_sandbox
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="no Chromium (scripts/ensure-chromium installs it)"
-    ),
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (apt-get install chromium)"),
 ]
 
 AVIGNON = phone_rule("04 90 26 07 16")

@@ -105,6 +105,12 @@ def configure(
     level: str = "info", secrets: Iterable[str] = (), stream: IO[str] | None = None
 ) -> None:
     """Send every log record, as one JSON line, to `stream` (stderr by default)."""
+    # No caller, thread or process lookups per record (the logging HOWTO's
+    # optimisation): a line per request must stay cheap, and our lines do not use them.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(secrets))
     handler.addFilter(_QuietParserErrors())

@@ -13,15 +13,19 @@ Every error but `ProviderRejected` (and the refusals) counts against the provide
 breaker: a request the provider found invalid (a missing or bad parameter, a view it no
 longer knows) says nothing about its health.
 
-Each client module translates foreign exceptions (aiohttp, asyncio, json) into this tree
-in one context manager. Messages never carry request or response bodies (Freespee's
+Every client translates foreign exceptions (aiohttp, asyncio, json) into this tree in
+one context manager, `translated`. Messages never carry request or response bodies (Freespee's
 short, bounded `error` text excepted: it names why a call was refused): the API key
 travels in the Optico body and must not reach a log line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
+
+import aiohttp
 
 
 class ProviderError(Exception):
@@ -54,3 +58,21 @@ class BreakerOpen(Refused):
 
 class Overloaded(Refused):
     reason = "overloaded"
+
+
+@contextmanager
+def translated(label: str) -> Iterator[None]:
+    """The one place foreign exceptions become `ProviderError`s, for every client.
+
+    `label` (an endpoint or the provider's name) starts each message.
+    """
+    try:
+        yield
+    except ProviderError:
+        raise
+    except TimeoutError as exc:
+        raise ProviderTimeout(f"{label}: deadline passed") from exc
+    except aiohttp.ClientError as exc:
+        raise ProviderUnavailable(f"{label}: {type(exc).__name__}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # json and shape errors
+        raise BadResponse(f"{label}: {type(exc).__name__}") from exc

@@ -17,8 +17,7 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -29,11 +28,10 @@ from proxy.logs import log_event
 from proxy.providers.base import ClickRequest, ClickResult, PageView, ViewResult, Visitor
 from proxy.providers.breaker import Breaker
 from proxy.providers.errors import (
-    BadResponse,
     ProviderError,
     ProviderRejected,
-    ProviderTimeout,
     ProviderUnavailable,
+    translated,
 )
 from proxy.providers.freespee_params import anonymize_ip, parameters
 from proxy.providers.guard import CallGuard
@@ -55,21 +53,6 @@ ERROR_TEXT_MAX = 200
 def sign(body: bytes, secret: str) -> str:
     """The hex HMAC-SHA1 of the exact body bytes, as Freespee checks it."""
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha1).hexdigest()
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """The one place foreign exceptions become `ProviderError`s for this client."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except TimeoutError as exc:
-        raise ProviderTimeout("freespee: deadline passed") from exc
-    except aiohttp.ClientError as exc:
-        raise ProviderUnavailable(f"freespee: {type(exc).__name__}") from exc
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # json and shape errors
-        raise BadResponse(f"freespee: {type(exc).__name__}") from exc
 
 
 class FreespeeProvider:
@@ -164,7 +147,7 @@ class FreespeeProvider:
         else:
             headers["X-SIGN"] = signature
         async with self._guard.slot(endpoint):
-            with _translated():
+            with translated("freespee"):
                 async with asyncio.timeout(self._timeout):
                     return await self._exchange(body, headers, params)
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
@@ -28,8 +27,8 @@ from proxy.providers.errors import (
     BadResponse,
     ProviderError,
     ProviderRejected,
-    ProviderTimeout,
     ProviderUnavailable,
+    translated,
 )
 from proxy.providers.guard import CallGuard, Outcome
 from proxy.providers.visits import Visits
@@ -42,21 +41,6 @@ FAILURE_STATUSES = frozenset({"AUTHENTICATION_ERROR", "SYSTEM_ERROR"})
 REJECTED_STATUSES = frozenset({"MISSING_PARAMETER", "INVALID_PARAMETER"})
 _VISIT_ID = re.compile(r"[0-9]{1,18}")
 _FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-
-
-@contextmanager
-def _translated(endpoint: str) -> Iterator[None]:
-    """The one place foreign exceptions become `ProviderError`s for this client."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except TimeoutError as exc:
-        raise ProviderTimeout(f"{endpoint}: deadline passed") from exc
-    except aiohttp.ClientError as exc:
-        raise ProviderUnavailable(f"{endpoint}: {type(exc).__name__}") from exc
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # json and shape errors
-        raise BadResponse(f"{endpoint}: {type(exc).__name__}") from exc
 
 
 class OpticoProvider:
@@ -175,7 +159,7 @@ class OpticoProvider:
         if deadline is None:
             deadline = asyncio.get_running_loop().time() + self._timeout
         async with self._guard.slot(endpoint) as outcome:
-            with _translated(endpoint):
+            with translated(endpoint):
                 async with asyncio.timeout_at(deadline):
                     payload = await self._exchange(endpoint, body)
                 outcome.status = _status(endpoint, payload)

@@ -27,6 +27,8 @@ from typing import ClassVar
 
 import aiohttp
 
+from proxy.logs import log_event
+
 
 class ProviderError(Exception):
     reason: ClassVar[str] = "error"
@@ -76,3 +78,14 @@ def translated(label: str) -> Iterator[None]:
         raise ProviderUnavailable(f"{label}: {type(exc).__name__}") from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # json and shape errors
         raise BadResponse(f"{label}: {type(exc).__name__}") from exc
+
+
+def log_fallback(provider: str, endpoint: str, exc: ProviderError) -> None:
+    """One log line for a call that left (some) visitors with original numbers."""
+    log_event(
+        "provider_fallback",
+        provider=provider,
+        endpoint=endpoint,
+        reason=exc.reason,
+        detail=str(exc),
+    )

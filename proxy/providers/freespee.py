@@ -24,13 +24,13 @@ import aiohttp
 import phonenumbers
 from cachetools import TTLCache
 
-from proxy.logs import log_event
 from proxy.providers.base import ClickRequest, ClickResult, PageView, ViewResult, Visitor
 from proxy.providers.breaker import Breaker
 from proxy.providers.errors import (
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
+    log_fallback,
     translated,
 )
 from proxy.providers.freespee_params import anonymize_ip, parameters
@@ -89,7 +89,7 @@ class FreespeeProvider:
         try:
             payload = await self._post("view", body)
         except ProviderError as exc:
-            _log_fallback(self.name, "view", exc)
+            log_fallback(self.name, "view", exc)
             return ViewResult(visit_id=known or None, fallback=exc.reason)
         numbers = _assigned(payload, view.phones)
         session = self._keep_session(view.visitor, payload) or known
@@ -106,7 +106,7 @@ class FreespeeProvider:
         try:
             payload = await self._post("click", body)
         except ProviderError as exc:
-            _log_fallback(self.name, "click", exc)
+            log_fallback(self.name, "click", exc)
             return ClickResult(None, fallback=exc.reason)
         self._keep_session(click.visitor, payload)
         tracking = _assigned(payload, (click.phone,)).get(click.phone.e164)
@@ -196,16 +196,6 @@ def _said(envelope: object) -> str:
     if not isinstance(error, str) or not error.strip():
         return ""
     return f": {' '.join(error.split())[:ERROR_TEXT_MAX]}"
-
-
-def _log_fallback(provider: str, endpoint: str, exc: ProviderError) -> None:
-    log_event(
-        "provider_fallback",
-        provider=provider,
-        endpoint=endpoint,
-        reason=exc.reason,
-        detail=str(exc),
-    )
 
 
 def _assigned(payload: dict[str, Any], phones: tuple[Phone, ...]) -> dict[str, Tracking]:

@@ -20,7 +20,6 @@ from urllib.parse import quote_plus
 
 import aiohttp
 
-from proxy.logs import log_event
 from proxy.providers.base import ClickRequest, ClickResult, PageView, ViewResult
 from proxy.providers.breaker import Breaker
 from proxy.providers.errors import (
@@ -28,6 +27,7 @@ from proxy.providers.errors import (
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
+    log_fallback,
     translated,
 )
 from proxy.providers.guard import CallGuard, Outcome
@@ -95,7 +95,7 @@ class OpticoProvider:
             payload, outcome = await self._post("ospClick", fields)
             return self._click_result(payload, outcome)
         except ProviderError as exc:
-            _log_fallback(self.name, "ospClick", exc)
+            log_fallback(self.name, "ospClick", exc)
             return ClickResult(None, fallback=exc.reason)
 
     async def close(self) -> None:
@@ -113,7 +113,7 @@ class OpticoProvider:
         try:
             payload, outcome = await self._post("ospView", fields, deadline)
         except ProviderError as exc:
-            _log_fallback(self.name, "ospView", exc)
+            log_fallback(self.name, "ospView", exc)
             return ViewResult(visit_id=visit, fallback=exc.reason)
         visit_id = _id(payload.get("visitId")) or visit
         if visit_id is not None:
@@ -208,16 +208,6 @@ class OpticoProvider:
 def _quoted(value: str) -> str:
     """Form-encoded value; cached, as the key, user agents and pages repeat from view to view."""
     return quote_plus(value)
-
-
-def _log_fallback(provider: str, endpoint: str, exc: ProviderError) -> None:
-    log_event(
-        "provider_fallback",
-        provider=provider,
-        endpoint=endpoint,
-        reason=exc.reason,
-        detail=str(exc),
-    )
 
 
 def _status(endpoint: str, payload: dict[str, Any]) -> str:

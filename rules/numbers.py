@@ -12,19 +12,37 @@ configured number is never found inside a longer digit string.
 
 The regex is built as a trie over the digit strings of all phones, so at each
 position of the page the engine follows one branch per distinct next digit.
+There is one regex per literal start (a national form's first digits, a
+country code), and so one pass over the page per regex; the C module
+`rules._numbers` takes the same tries and finds the matches of all of them in
+one pass, and is used when it was built (tests hold it to the regexes).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from rules.html import TAG_REST
 from rules.phones import Phone
 
 Form = Literal["national", "international"]
+RawMatch = tuple[int, int, bool]
+"""A pattern's match: start, end, and whether the pattern is an international form."""
+
+
+class _Automaton(Protocol):
+    def find(self, body: bytes) -> list[RawMatch]: ...
+
+
+try:
+    from rules._numbers import Automaton as _NativeAutomaton
+
+    NATIVE: Callable[[object], _Automaton] | None = _NativeAutomaton
+except ImportError:  # built without a C compiler: the regexes find the same matches
+    NATIVE = None
 
 SEPARATOR_BYTES = rb" .\-/()\t\r\n"
 SEPARATOR_SEQUENCES: tuple[bytes, ...] = (
@@ -99,9 +117,14 @@ class Reading:
 
 
 class Matcher:
-    """The configured phones compiled once into the regex the scanner runs."""
+    """The configured phones compiled once into the patterns the scanner runs.
 
-    def __init__(self, phones: Iterable[Phone]) -> None:
+    Each pattern is a regex; when the C module `rules._numbers` is built, one
+    automaton compiled from the same tries finds all their matches in one pass
+    (`native=False` keeps the regexes, which find the same).
+    """
+
+    def __init__(self, phones: Iterable[Phone], *, native: bool = True) -> None:
         self.phones = tuple(dict.fromkeys(phones))
         self._by_digits: dict[tuple[Form, str], Phone] = {}
         for phone in self.phones:
@@ -109,13 +132,28 @@ class Matcher:
                 self._by_digits.setdefault(("national", digits), phone)
             for rest in _after_country_code(phone):
                 self._by_digits.setdefault(("international", f"{phone.country_code}{rest}"), phone)
-        national, international = _compile(self.phones) if self.phones else ([], [])
-        self.patterns = national + international
-        # By identity: hashing a compiled pattern hashes its (long) source.
-        self._international = frozenset(id(pattern) for pattern in international)
+        plans = _plans(self.phones) if self.phones else []
+        self.patterns = [_regex(plan) for plan in plans]
+        self._international = tuple(plan.international for plan in plans)
+        self._automaton = NATIVE(_spec(plans)) if native and NATIVE is not None and plans else None
 
     def __repr__(self) -> str:
         return f"Matcher({[p.e164 for p in self.phones]})"
+
+    @property
+    def native(self) -> bool:
+        """Whether the C automaton, rather than the regexes, finds the raw matches."""
+        return self._automaton is not None
+
+    def raw_matches(self, body: bytes) -> list[RawMatch]:
+        """Every pattern's matches as its regex finditer yields them, in no set order."""
+        if self._automaton is not None:
+            return self._automaton.find(body)
+        return [
+            (match.start(), match.end(), international)
+            for pattern, international in zip(self.patterns, self._international, strict=True)
+            for match in pattern.finditer(body)
+        ]
 
     def finditer(self, body: bytes) -> Iterator[tuple[int, int]]:
         """Spans of configured phones that are not part of a longer digit string.
@@ -126,32 +164,16 @@ class Matcher:
         the match closes it (`(617) 495-6890`, `(+33) 4 90 26 07 16`).
         """
         spans: list[tuple[int, int]] = []
-        for pattern in self.patterns:
-            for match in pattern.finditer(body):
-                span = self._span(body, match)
-                if span is not None:
-                    spans.append(span)
+        for start, end, international in self.raw_matches(body):
+            span = _span(body, start, end, international)
+            if span is not None:
+                spans.append(span)
         spans.sort(key=lambda span: (span[0], -span[1]))
         last_end = 0
         for start, end in spans:
             if start >= last_end:
                 last_end = end
                 yield start, end
-
-    def _span(self, body: bytes, match: re.Match[bytes]) -> tuple[int, int] | None:
-        start, end = match.span()
-        if id(match.re) in self._international:
-            prefix = _INTERNATIONAL_PREFIX.search(body, max(0, start - 12), start)
-            if prefix is None:
-                return None
-            start = prefix.start()
-        if _NEIGHBOUR_BEFORE.search(body, max(0, start - 16), start):
-            return None
-        if _NEIGHBOUR_AFTER.match(body, end):
-            return None
-        if start and body[start - 1] == 0x28 and b")" in body[start:end]:
-            start -= 1
-        return start, end
 
     def read(self, body: bytes, start: int, end: int) -> Reading | None:
         """The phone a match spells, or None when it spells none (cannot normally happen)."""
@@ -187,8 +209,32 @@ class Matcher:
         return Reading(phone, form, "0" * prefix + text, positions, prefix)
 
 
-def _compile(phones: tuple[Phone, ...]) -> tuple[list[re.Pattern[bytes]], list[re.Pattern[bytes]]]:
-    """Regexes that each start with a literal: a national form's first digits, or a country code.
+def _span(body: bytes, start: int, end: int, international: bool) -> tuple[int, int] | None:
+    if international:
+        prefix = _INTERNATIONAL_PREFIX.search(body, max(0, start - 12), start)
+        if prefix is None:
+            return None
+        start = prefix.start()
+    if _NEIGHBOUR_BEFORE.search(body, max(0, start - 16), start):
+        return None
+    if _NEIGHBOUR_AFTER.match(body, end):
+        return None
+    if start and body[start - 1] == 0x28 and b")" in body[start:end]:
+        start -= 1
+    return start, end
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One pattern: a literal of digits, then the trie of what may follow it."""
+
+    literal: bytes
+    node: _Node
+    international: bool
+
+
+def _plans(phones: tuple[Phone, ...]) -> list[_Plan]:
+    """Patterns that each start with a literal: a national form's first digits, or a country code.
 
     The regex engine finds a pattern's literal prefix in a tight C loop and only
     tries the rest where the prefix stands; with a prefix of two bytes it does
@@ -209,16 +255,38 @@ def _compile(phones: tuple[Phone, ...]) -> tuple[list[re.Pattern[bytes]], list[r
     by_country: dict[str, list[str]] = {}
     for phone in phones:
         by_country.setdefault(str(phone.country_code), []).extend(_after_country_code(phone))
-    national = [
-        _literal_first(first + second, tail)
+    plans = [
+        _Plan(first + second, child, False)
         for first, rest in _first_steps_tree(_tree(joined))
-        for second, tail in _first_steps(rest)
+        for second, child in _first_steps_tree(rest)
     ]
-    national += [_literal_first(digit, tail) for digit, tail in _first_steps(_tree(spaced))]
-    return (
-        national,
-        [_literal_first(code.encode(), GAP + _trie(rests)) for code, rests in by_country.items()],
-    )
+    plans += [_Plan(digit, child, False) for digit, child in _first_steps_tree(_tree(spaced))]
+    plans += [_Plan(code.encode(), _tree(rests), True) for code, rests in by_country.items()]
+    return plans
+
+
+def _regex(plan: _Plan) -> re.Pattern[bytes]:
+    if plan.international:
+        return _literal_first(plan.literal, GAP + _trie(plan.node))
+    return _literal_first(plan.literal, _tail(plan.node))
+
+
+def _spec(plans: list[_Plan]) -> tuple[tuple[bytes, bool, tuple[tuple[int, ...], ...]], ...]:
+    """The plans as `rules._numbers.Automaton` takes them: literal, form, trie rows."""
+    return tuple((plan.literal, plan.international, _rows(plan.node)) for plan in plans)
+
+
+def _rows(root: _Node) -> tuple[tuple[int, ...], ...]:
+    """The trie as rows (terminal, child row of 0, ..., of 9; -1 for none), parents first."""
+    nodes = [root]
+    rows: list[tuple[int, ...]] = []
+    for node in nodes:  # grows while walked: breadth first
+        children = [-1] * 10
+        for ch, child in _first_steps_tree(node):
+            children[int(ch)] = len(nodes)
+            nodes.append(child)
+        rows.append((int("" in node), *children))
+    return tuple(rows)
 
 
 def _lone_first_digit(phone: Phone, digits: str) -> bool:
@@ -245,10 +313,6 @@ def _after_country_code(phone: Phone) -> list[str]:
     return rests
 
 
-def _start(match: re.Match[bytes]) -> int:
-    return match.start()
-
-
 _Node = dict[str, "_Node"]
 
 
@@ -262,32 +326,28 @@ def _tree(strings: list[str]) -> _Node:
     return root
 
 
-def _trie(strings: list[str]) -> bytes:
-    """A regex matching any of the digit strings, gaps allowed between digits."""
-    branches = _emit_branches(_tree(strings))
+def _trie(node: _Node) -> bytes:
+    """A regex matching any digit string of the trie, gaps allowed between digits."""
+    return _either(_emit_branches(node))
+
+
+def _either(branches: list[bytes]) -> bytes:
     return branches[0] if len(branches) == 1 else rb"(?:" + b"|".join(branches) + rb")"
 
 
 def _emit_branches(node: _Node) -> list[bytes]:
     """One regex per distinct next digit: that digit, then what may follow it."""
-    return [digit + tail for digit, tail in _first_steps(node)]
+    return [digit + _tail(child) for digit, child in _first_steps_tree(node)]
 
 
 def _first_steps_tree(node: _Node) -> list[tuple[bytes, _Node]]:
     return [(ch.encode(), child) for ch, child in sorted(node.items()) if ch]
 
 
-def _first_steps(node: _Node) -> list[tuple[bytes, bytes]]:
-    """Each distinct next digit, with the regex of what may follow it."""
-    steps: list[tuple[bytes, bytes]] = []
-    for ch, child in sorted(node.items()):
-        if not ch:
-            continue
-        rest = _emit_branches(child)
-        if not rest:
-            steps.append((ch.encode(), b""))
-            continue
-        tail = rest[0] if len(rest) == 1 else rb"(?:" + b"|".join(rest) + rb")"
-        optional = b"?" if "" in child else b""
-        steps.append((ch.encode(), rb"(?:" + GAP + tail + rb")" + optional))
-    return steps
+def _tail(node: _Node) -> bytes:
+    """What may follow a node: a gap and the next digits, optional where a string may end."""
+    branches = _emit_branches(node)
+    if not branches:
+        return b""
+    optional = b"?" if "" in node else b""
+    return rb"(?:" + GAP + _either(branches) + rb")" + optional

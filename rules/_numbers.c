@@ -1,0 +1,660 @@
+/* Candidate phone numbers in a page, in one pass: the C twin of the regexes of
+ * rules/numbers.py.
+ *
+ * Automaton(spec) takes the patterns the regexes are built from; each is
+ * (literal, international, rows): the literal digits the regex starts with, and
+ * the trie of what may follow as rows (terminal, child_0, ..., child_9) with -1
+ * for no child, row 0 the root. find(body) returns, for every pattern, the
+ * (start, end, international) of each match `pattern.finditer(body)` yields.
+ *
+ * Theory of operation. The regexes never need real backtracking: a gap is
+ * possessive and each of its separators is told apart by its first byte, so
+ * from any position a gap has one end; the alternatives after a gap are
+ * distinct digits, so at most one branch can go on. From a literal the walk is
+ * therefore one path down the trie, and the regex's answer is the deepest
+ * string end on that path not followed by a digit (the greedy optional
+ * continuation is undone back to it). Each pattern keeps where its last match
+ * ended, since finditer resumes there.
+ *
+ * The page is read once: digits are found 16 bytes at a time (SSE2), a table of
+ * first bytes says which patterns may start there. A walk reads at most the
+ * trie's depth times four bounded separators, except `&#x0*a0;`, whose zeros
+ * are unbounded: the last run of zeros measured is remembered, so any input
+ * costs linear time.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#endif
+
+enum { ROW = 11, GAP_SEPARATORS = 4, TAG_BODY = 256, COMMENT_BODY = 64, MAX_PREFIXES = 8 };
+
+#define IS_DIGIT(c) ((unsigned)((c) - '0') < 10u)
+#define LOWER(c) ((unsigned)((c) - 'A') < 26u ? (c) + 32 : (c))
+
+/* Separators of one byte: the `[ .\-/()\t\r\n]` class. */
+static unsigned char SIMPLE[256];
+
+/* The entity names a gap accepts (`&(?i:...);`), lower case; `#x0*a0` apart. */
+static const char *const ENTITIES[] = {
+    "nbsp",  "#160",   "#8239", "#x202f", "thinsp", "#8201", "#x2009", "#8203",
+    "#x200b", "shy",   "#173",  "#xad",   "ndash",  "#8211", "#x2013", "#40",
+    "#41",   "#45",    "#46",   "#47",    "#32",
+};
+#define ENTITY_COUNT (sizeof(ENTITIES) / sizeof(ENTITIES[0]))
+enum { ENTITY_MAX = 6 };
+
+typedef struct {
+    const unsigned char *b;
+    Py_ssize_t n;
+    /* The last run of `0` measured inside `&#x0*a0;`: [start, end). */
+    Py_ssize_t zeros_start, zeros_end;
+} Page;
+
+typedef struct {
+    Py_ssize_t literal; /* offset in the automaton's literal bytes */
+    Py_ssize_t literal_len;
+    int32_t root;
+    int international;
+} Pattern;
+
+typedef struct {
+    PyObject_HEAD
+    Pattern *patterns;
+    Py_ssize_t pattern_count;
+    int32_t *rows; /* ROW int32 per node: terminal, then children by digit */
+    unsigned char *literals;
+    /* Patterns by the first byte of their literal: indices into `by_first`. */
+    Py_ssize_t first_start[257];
+    Py_ssize_t *by_first;
+    /* The distinct first two bytes of the literals (second -1 for a one-byte
+     * literal), for the 16-byte filter; prefix_count 0 when there are too many. */
+    int prefix_count;
+    unsigned char prefix_first[MAX_PREFIXES];
+    int prefix_second[MAX_PREFIXES];
+} Automaton;
+
+static void
+init_classes(void)
+{
+    static const char simple[] = " .-/()\t\r\n";
+    for (const char *s = simple; *s; s++) {
+        SIMPLE[(unsigned char)*s] = 1;
+    }
+}
+
+/* ---- separators --------------------------------------------------------- */
+
+static int
+is_entity_name(const unsigned char *s, Py_ssize_t len)
+{
+    char lower[ENTITY_MAX];
+    for (Py_ssize_t i = 0; i < len; i++) {
+        lower[i] = (char)LOWER(s[i]);
+    }
+    for (size_t k = 0; k < ENTITY_COUNT; k++) {
+        if ((Py_ssize_t)strlen(ENTITIES[k]) == len && memcmp(ENTITIES[k], lower, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The end of the run of `0` starting at p, remembered for the next caller. */
+static Py_ssize_t
+zeros_end(Page *pg, Py_ssize_t p)
+{
+    if (pg->zeros_start <= p && p < pg->zeros_end) {
+        return pg->zeros_end;
+    }
+    Py_ssize_t q = p;
+    while (q < pg->n && pg->b[q] == '0') {
+        q++;
+    }
+    pg->zeros_start = p, pg->zeros_end = q;
+    return q;
+}
+
+/* `&` at p: one of ENTITIES or `#x0*a0`, then `;`. The name runs to the first
+ * `;`, so at most one alternative can match. */
+static Py_ssize_t
+entity(Page *pg, Py_ssize_t p)
+{
+    const unsigned char *b = pg->b;
+    Py_ssize_t limit = p + 1 + ENTITY_MAX + 1 < pg->n ? p + 1 + ENTITY_MAX + 1 : pg->n;
+    for (Py_ssize_t q = p + 1; q < limit; q++) {
+        if (b[q] == ';') {
+            if (is_entity_name(b + p + 1, q - p - 1)) {
+                return q + 1;
+            }
+            break;
+        }
+    }
+    if (p + 2 < pg->n && b[p + 1] == '#' && LOWER(b[p + 2]) == 'x') {
+        Py_ssize_t z = zeros_end(pg, p + 3);
+        if (z + 2 < pg->n && LOWER(b[z]) == 'a' && b[z + 1] == '0' && b[z + 2] == ';') {
+            return z + 3;
+        }
+    }
+    return -1;
+}
+
+/* `%` at p: `(?i:20|28|29|2d|2e|2f|c2%a0)`. */
+static Py_ssize_t
+percent(const Page *pg, Py_ssize_t p)
+{
+    const unsigned char *b = pg->b;
+    if (p + 2 < pg->n && b[p + 1] == '2') {
+        unsigned c = LOWER(b[p + 2]);
+        if (c == '0' || c == '8' || c == '9' || c == 'd' || c == 'e' || c == 'f') {
+            return p + 3;
+        }
+        return -1;
+    }
+    if (p + 5 < pg->n && LOWER(b[p + 1]) == 'c' && b[p + 2] == '2' && b[p + 3] == '%' &&
+        LOWER(b[p + 4]) == 'a' && b[p + 5] == '0') {
+        return p + 6;
+    }
+    return -1;
+}
+
+/* `<` at p: an inline tag `<[/a-zA-Z][^<>]{0,256}>` or `<!--(?:(?!-->).){0,64}-->`. */
+static Py_ssize_t
+markup(const Page *pg, Py_ssize_t p)
+{
+    const unsigned char *b = pg->b;
+    const Py_ssize_t n = pg->n;
+    if (p + 1 >= n) {
+        return -1;
+    }
+    unsigned c = b[p + 1];
+    if (c == '/' || (unsigned)(LOWER(c) - 'a') < 26u) {
+        Py_ssize_t limit = p + 2 + TAG_BODY < n ? p + 2 + TAG_BODY : n;
+        Py_ssize_t q = p + 2;
+        while (q < limit && b[q] != '<' && b[q] != '>') {
+            q++;
+        }
+        return q < n && b[q] == '>' ? q + 1 : -1;
+    }
+    if (c == '!' && p + 3 < n && b[p + 2] == '-' && b[p + 3] == '-') {
+        for (Py_ssize_t q = p + 4; q <= p + 4 + COMMENT_BODY && q + 2 < n; q++) {
+            if (b[q] == '-' && b[q + 1] == '-' && b[q + 2] == '>') {
+                return q + 3;
+            }
+        }
+    }
+    return -1;
+}
+
+/* The end of the one separator at p, or -1. Every kind starts with its own byte. */
+static Py_ssize_t
+separator(Page *pg, Py_ssize_t p)
+{
+    if (p >= pg->n) {
+        return -1;
+    }
+    const unsigned char *b = pg->b;
+    unsigned c = b[p];
+    if (SIMPLE[c] || c == 0xa0) {
+        return p + 1;
+    }
+    switch (c) {
+    case 0xc2:
+        return p + 1 < pg->n && (b[p + 1] == 0xa0 || b[p + 1] == 0xad) ? p + 2 : -1;
+    case 0xe2:
+        if (p + 2 < pg->n && b[p + 1] == 0x80) {
+            unsigned d = b[p + 2];
+            return d == 0xaf || d == 0x89 || d == 0x8b || d == 0x93 ? p + 3 : -1;
+        }
+        return -1;
+    case '&':
+        return entity(pg, p);
+    case '%':
+        return percent(pg, p);
+    case '<':
+        return markup(pg, p);
+    default:
+        return -1;
+    }
+}
+
+/* A possessive gap: up to four separators, never given back. */
+static inline Py_ssize_t
+gap(Page *pg, Py_ssize_t p)
+{
+    for (int k = 0; k < GAP_SEPARATORS; k++) {
+        Py_ssize_t e = separator(pg, p);
+        if (e < 0) {
+            break;
+        }
+        p = e;
+    }
+    return p;
+}
+
+/* ---- matching ------------------------------------------------------------ */
+
+/* The end of the match whose trie walk starts at `node` and `p`, or -1: the
+ * deepest string end on the one path, where no digit follows. */
+static Py_ssize_t
+walk(Page *pg, const int32_t *rows, int32_t node, Py_ssize_t p)
+{
+    Py_ssize_t best = -1;
+    for (;;) {
+        const int32_t *row = rows + (Py_ssize_t)node * ROW;
+        if ((row[0] & 1) && (p >= pg->n || !IS_DIGIT(pg->b[p]))) {
+            best = p;
+        }
+        if (!(row[0] & 2)) {
+            return best;
+        }
+        Py_ssize_t q = gap(pg, p);
+        if (q >= pg->n || !IS_DIGIT(pg->b[q]) || row[1 + pg->b[q] - '0'] < 0) {
+            return best;
+        }
+        node = row[1 + pg->b[q] - '0'];
+        p = q + 1;
+    }
+}
+
+typedef struct {
+    Py_ssize_t *items; /* start, end, pattern index */
+    Py_ssize_t count, capacity;
+    Py_ssize_t *last_end; /* per pattern: where its finditer resumes */
+} Found;
+
+static int
+found_add(Found *found, Py_ssize_t start, Py_ssize_t end, Py_ssize_t pattern)
+{
+    if (found->count == found->capacity) {
+        Py_ssize_t capacity = found->capacity ? found->capacity * 2 : 64;
+        Py_ssize_t *items = PyMem_Realloc(found->items, (size_t)capacity * 3 * sizeof(*items));
+        if (!items) {
+            return -1;
+        }
+        found->items = items, found->capacity = capacity;
+    }
+    Py_ssize_t *slot = found->items + found->count * 3;
+    slot[0] = start, slot[1] = end, slot[2] = pattern;
+    found->count++;
+    return 0;
+}
+
+/* Every pattern that may start at i (a digit): its literal, then its walk. */
+static int
+try_at(const Automaton *self, Page *pg, Found *found, Py_ssize_t i)
+{
+    unsigned c = pg->b[i];
+    for (Py_ssize_t k = self->first_start[c]; k < self->first_start[c + 1]; k++) {
+        Py_ssize_t index = self->by_first[k];
+        const Pattern *pattern = self->patterns + index;
+        if (i < found->last_end[index] || i + pattern->literal_len > pg->n ||
+            memcmp(pg->b + i, self->literals + pattern->literal, pattern->literal_len) != 0) {
+            continue;
+        }
+        Py_ssize_t end = walk(pg, self->rows, pattern->root, i + pattern->literal_len);
+        if (end >= 0) {
+            if (found_add(found, i, end, index) < 0) {
+                return -1;
+            }
+            found->last_end[index] = end;
+        }
+    }
+    return 0;
+}
+
+#ifdef HAVE_SSE2
+/* The positions in b[i..i+16) where some literal's first two bytes (or its one
+ * byte) stand; b[i+16] must exist. */
+static inline unsigned
+prefix_mask(const Automaton *self, const __m128i *firsts, const __m128i *seconds,
+            const unsigned char *b)
+{
+    __m128i here = _mm_loadu_si128((const __m128i *)b);
+    __m128i next = _mm_loadu_si128((const __m128i *)(b + 1));
+    __m128i hits = _mm_setzero_si128();
+    for (int k = 0; k < self->prefix_count; k++) {
+        __m128i first = _mm_cmpeq_epi8(here, firsts[k]);
+        hits = _mm_or_si128(hits, self->prefix_second[k] < 0
+                                      ? first
+                                      : _mm_and_si128(first, _mm_cmpeq_epi8(next, seconds[k])));
+    }
+    return (unsigned)_mm_movemask_epi8(hits);
+}
+#endif
+
+static int
+scan(const Automaton *self, Page *pg, Found *found)
+{
+    Py_ssize_t i = 0;
+#ifdef HAVE_SSE2
+    /* Sixteen bytes at a time: most pages have a digit every few bytes, but the
+     * literals' first two bytes together are rare. */
+    __m128i firsts[MAX_PREFIXES], seconds[MAX_PREFIXES];
+    for (int k = 0; k < self->prefix_count; k++) {
+        firsts[k] = _mm_set1_epi8((char)self->prefix_first[k]);
+        seconds[k] = _mm_set1_epi8((char)(self->prefix_second[k] & 0xff));
+    }
+    for (; self->prefix_count && i + 17 <= pg->n; i += 16) {
+        unsigned mask = prefix_mask(self, firsts, seconds, pg->b + i);
+        while (mask) {
+            Py_ssize_t at = i + __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (try_at(self, pg, found, at) < 0) {
+                return -1;
+            }
+        }
+    }
+    /* Too many prefixes for the filter: the digits, then the table of first bytes. */
+    const __m128i shift = _mm_set1_epi8((char)(0x80 - '0'));
+    const __m128i bound = _mm_set1_epi8((char)(0x80 + 10));
+    for (; !self->prefix_count && i + 16 <= pg->n; i += 16) {
+        __m128i chunk = _mm_loadu_si128((const __m128i *)(pg->b + i));
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_cmplt_epi8(_mm_add_epi8(chunk, shift), bound));
+        while (mask) {
+            Py_ssize_t at = i + __builtin_ctz(mask);
+            mask &= mask - 1;
+            unsigned c = pg->b[at];
+            if (self->first_start[c] != self->first_start[c + 1] &&
+                try_at(self, pg, found, at) < 0) {
+                return -1;
+            }
+        }
+    }
+#endif
+    for (; i < pg->n; i++) {
+        unsigned c = pg->b[i];
+        if (self->first_start[c] != self->first_start[c + 1] && try_at(self, pg, found, i) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+found_list(const Automaton *self, const Found *found)
+{
+    PyObject *list = PyList_New(found->count);
+    if (!list) {
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < found->count; k++) {
+        const Py_ssize_t *slot = found->items + k * 3;
+        PyObject *item = Py_BuildValue("(nnO)", slot[0], slot[1],
+                                       self->patterns[slot[2]].international ? Py_True : Py_False);
+        if (!item) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, k, item);
+    }
+    return list;
+}
+
+static PyObject *
+automaton_find(Automaton *self, PyObject *body)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(body, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Found found = {NULL, 0, 0, NULL};
+    found.last_end = PyMem_Calloc((size_t)self->pattern_count + 1, sizeof(Py_ssize_t));
+    if (!found.last_end) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Page pg = {(const unsigned char *)view.buf, view.len, 0, 0};
+    if (scan(self, &pg, &found) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = found_list(self, &found);
+done:
+    PyMem_Free(found.items);
+    PyMem_Free(found.last_end);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* ---- the spec ------------------------------------------------------------ */
+
+static int
+spec_error(const char *what)
+{
+    PyErr_Format(PyExc_ValueError, "Automaton spec: %s", what);
+    return -1;
+}
+
+/* Row r of a pattern, (terminal, child_0..child_9), with children offset by base. */
+static int
+read_row(PyObject *row, int32_t *out, Py_ssize_t base, Py_ssize_t r, Py_ssize_t node_count)
+{
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != ROW) {
+        return spec_error("a row is a tuple of 11 ints");
+    }
+    int terminal = PyObject_IsTrue(PyTuple_GET_ITEM(row, 0));
+    if (terminal < 0) {
+        return -1;
+    }
+    int32_t flags = terminal ? 1 : 0;
+    for (Py_ssize_t d = 1; d < ROW; d++) {
+        long child = PyLong_AsLong(PyTuple_GET_ITEM(row, d));
+        if (child == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        /* Children come after their parent, so a walk always ends. */
+        if (child < -1 || child >= node_count || (child >= 0 && child <= r)) {
+            return spec_error("a child is -1 or a later row of the same pattern");
+        }
+        out[d] = child < 0 ? -1 : (int32_t)(base + child);
+        flags |= child < 0 ? 0 : 2;
+    }
+    out[0] = flags;
+    return 0;
+}
+
+static int
+count_spec(PyObject *spec, Py_ssize_t *rows, Py_ssize_t *literal_bytes)
+{
+    *rows = *literal_bytes = 0;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(spec); k++) {
+        PyObject *item = PyTuple_GET_ITEM(spec, k);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3 ||
+            !PyBytes_Check(PyTuple_GET_ITEM(item, 0)) ||
+            !PyTuple_Check(PyTuple_GET_ITEM(item, 2))) {
+            return spec_error("a pattern is (literal: bytes, international: bool, rows: tuple)");
+        }
+        PyObject *literal = PyTuple_GET_ITEM(item, 0);
+        Py_ssize_t len = PyBytes_GET_SIZE(literal);
+        if (len < 1 || !IS_DIGIT((unsigned char)PyBytes_AS_STRING(literal)[0])) {
+            return spec_error("a literal starts with a digit");
+        }
+        if (PyTuple_GET_SIZE(PyTuple_GET_ITEM(item, 2)) < 1) {
+            return spec_error("a pattern has a root row");
+        }
+        *literal_bytes += len;
+        *rows += PyTuple_GET_SIZE(PyTuple_GET_ITEM(item, 2));
+    }
+    if (*rows > INT32_MAX / ROW) {
+        return spec_error("too many rows");
+    }
+    return 0;
+}
+
+static int
+read_pattern(Automaton *self, PyObject *item, Py_ssize_t index, Py_ssize_t *row_at,
+             Py_ssize_t *literal_at)
+{
+    PyObject *literal = PyTuple_GET_ITEM(item, 0);
+    PyObject *rows = PyTuple_GET_ITEM(item, 2);
+    int international = PyObject_IsTrue(PyTuple_GET_ITEM(item, 1));
+    if (international < 0) {
+        return -1;
+    }
+    Pattern *pattern = self->patterns + index;
+    pattern->literal = *literal_at;
+    pattern->literal_len = PyBytes_GET_SIZE(literal);
+    pattern->root = (int32_t)*row_at;
+    pattern->international = international;
+    memcpy(self->literals + *literal_at, PyBytes_AS_STRING(literal), pattern->literal_len);
+    *literal_at += pattern->literal_len;
+    Py_ssize_t count = PyTuple_GET_SIZE(rows);
+    for (Py_ssize_t r = 0; r < count; r++) {
+        if (read_row(PyTuple_GET_ITEM(rows, r), self->rows + (*row_at + r) * ROW, *row_at, r,
+                     count) < 0) {
+            return -1;
+        }
+    }
+    *row_at += count;
+    return 0;
+}
+
+/* Pattern indices grouped by the first byte of their literal, in spec order. */
+static void
+index_first_bytes(Automaton *self)
+{
+    Py_ssize_t counts[256] = {0};
+    for (Py_ssize_t k = 0; k < self->pattern_count; k++) {
+        counts[self->literals[self->patterns[k].literal]]++;
+    }
+    self->first_start[0] = 0;
+    for (int c = 0; c < 256; c++) {
+        self->first_start[c + 1] = self->first_start[c] + counts[c];
+    }
+    Py_ssize_t next[256];
+    memcpy(next, self->first_start, sizeof(next));
+    for (Py_ssize_t k = 0; k < self->pattern_count; k++) {
+        self->by_first[next[self->literals[self->patterns[k].literal]]++] = k;
+    }
+}
+
+/* The distinct two-byte prefixes for the 16-byte filter. A one-byte literal
+ * covers every prefix starting with its byte, which is then not needed. */
+static void
+index_prefixes(Automaton *self)
+{
+    int count = 0;
+    for (Py_ssize_t k = 0; k < self->pattern_count; k++) {
+        const Pattern *pattern = self->patterns + k;
+        const unsigned char *literal = self->literals + pattern->literal;
+        int first = literal[0], second = pattern->literal_len > 1 ? literal[1] : -1;
+        int known = 0;
+        for (int j = 0; j < count; j++) {
+            if (self->prefix_first[j] == first &&
+                (self->prefix_second[j] == second || self->prefix_second[j] < 0)) {
+                known = 1;
+            } else if (self->prefix_first[j] == first && second < 0) {
+                self->prefix_second[j] = -1; /* widened to the one byte */
+                known = 1;
+            }
+        }
+        if (!known) {
+            if (count == MAX_PREFIXES) {
+                self->prefix_count = 0;
+                return;
+            }
+            self->prefix_first[count] = (unsigned char)first;
+            self->prefix_second[count++] = second;
+        }
+    }
+    self->prefix_count = count;
+}
+
+static int
+automaton_init(Automaton *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *spec;
+    static char *keywords[] = {"spec", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!:Automaton", keywords, &PyTuple_Type,
+                                     &spec)) {
+        return -1;
+    }
+    if (self->patterns) {
+        return spec_error("an Automaton is built once");
+    }
+    Py_ssize_t row_count, literal_bytes;
+    if (count_spec(spec, &row_count, &literal_bytes) < 0) {
+        return -1;
+    }
+    self->pattern_count = PyTuple_GET_SIZE(spec);
+    self->patterns = PyMem_Calloc((size_t)self->pattern_count + 1, sizeof(Pattern));
+    self->rows = PyMem_Calloc((size_t)row_count * ROW + 1, sizeof(int32_t));
+    self->literals = PyMem_Calloc((size_t)literal_bytes + 1, 1);
+    self->by_first = PyMem_Calloc((size_t)self->pattern_count + 1, sizeof(Py_ssize_t));
+    if (!self->patterns || !self->rows || !self->literals || !self->by_first) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t row_at = 0, literal_at = 0;
+    for (Py_ssize_t k = 0; k < self->pattern_count; k++) {
+        if (read_pattern(self, PyTuple_GET_ITEM(spec, k), k, &row_at, &literal_at) < 0) {
+            return -1;
+        }
+    }
+    index_first_bytes(self);
+    index_prefixes(self);
+    return 0;
+}
+
+static void
+automaton_dealloc(Automaton *self)
+{
+    PyMem_Free(self->patterns);
+    PyMem_Free(self->rows);
+    PyMem_Free(self->literals);
+    PyMem_Free(self->by_first);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef AUTOMATON_METHODS[] = {
+    {"find", (PyCFunction)automaton_find, METH_O,
+     "find(body) -> list[(start, end, international)]\n\n"
+     "Every match of every pattern, as each pattern's regex finditer yields them."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject AUTOMATON_TYPE = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rules._numbers.Automaton",
+    .tp_basicsize = sizeof(Automaton),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Automaton(spec): the configured phones' patterns, matched in one pass.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)automaton_init,
+    .tp_dealloc = (destructor)automaton_dealloc,
+    .tp_methods = AUTOMATON_METHODS,
+};
+
+static struct PyModuleDef MODULE = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_numbers",
+    .m_doc = "Configured phone numbers found in one pass over a page.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__numbers(void)
+{
+    init_classes();
+    if (PyType_Ready(&AUTOMATON_TYPE) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&MODULE);
+    if (!module) {
+        return NULL;
+    }
+    Py_INCREF(&AUTOMATON_TYPE);
+    if (PyModule_AddObject(module, "Automaton", (PyObject *)&AUTOMATON_TYPE) < 0) {
+        Py_DECREF(&AUTOMATON_TYPE);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -10,8 +10,9 @@ invalid sequences, whitespace). Instead:
    a lossless UTF-8 view and rendered back; pages in the few other encodings
    where a digit byte may be part of another character (GB18030, ISO-2022) pass
    through untouched.
-2. One regex compiled from the configured phones (`numbers.Matcher`) finds
-   every place the page writes one of them, in any national or international
+2. The configured phones, compiled once (`numbers.Matcher`), are found in one
+   pass over the page (a C automaton where built, literal-prefixed regexes
+   otherwise) wherever the page writes them, in any national or international
    form, with any separators and inline tags between the digits.
 3. Each match is placed by the HTML5 tokenizer (`tokenizer.classify`, in C
    where built), asked only about the match's own offsets: inside a comment,

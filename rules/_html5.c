@@ -563,7 +563,34 @@ done:
     return result;
 }
 
+/* contains(body, needle) -> bool: `needle in body` with the C library's memmem,
+ * several times faster than bytes.__contains__ for a word a page rarely holds. */
+static PyObject *
+contains(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "contains(body, needle)");
+        return NULL;
+    }
+    Py_buffer hay, needle;
+    if (PyObject_GetBuffer(args[0], &hay, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[1], &needle, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&hay);
+        return NULL;
+    }
+    int found = needle.len == 0 ||
+                memmem(hay.buf, (size_t)hay.len, needle.buf, (size_t)needle.len) != NULL;
+    PyBuffer_Release(&needle);
+    PyBuffer_Release(&hay);
+    return PyBool_FromLong(found);
+}
+
 static PyMethodDef METHODS[] = {
+    {"contains", (PyCFunction)(void (*)(void))contains, METH_FASTCALL,
+     "contains(body, needle) -> bool: whether needle occurs in body."},
     {"classify", (PyCFunction)(void (*)(void))classify, METH_FASTCALL,
      "classify(body, offsets, want_title=False) -> (rows, title_span)\n\n"
      "For each sorted offset, (kind, tag_start, tag_end, name_start, name_end,\n"

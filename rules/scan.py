@@ -38,8 +38,8 @@ from rules.html import Tag
 from rules.numbers import Form, Matcher, Reading
 from rules.phones import Phone
 from rules.render import Tracking, Where
-from rules.selectors import filter_by_selectors
-from rules.tokenizer import HIDDEN, START_TAG, TEXT, Position, classify
+from rules.selectors import SKIP_ATTRIBUTE, filter_by_selectors
+from rules.tokenizer import HIDDEN, START_TAG, TEXT, Position, classify, contains
 
 __all__ = ["Matcher", "Occurrence", "Page", "Tracking", "scan"]
 
@@ -145,7 +145,7 @@ def scan(
         occurrence = _place(source, matcher, places, start, end, source_charset)
         if occurrence is not None:
             found.append(occurrence)
-    if found and (include or exclude or b"data-dni-skip" in source):
+    if found and (include or exclude or contains(source, SKIP_ATTRIBUTE)):
         found = filter_by_selectors(source, found, include, exclude)
     title = html.title_text(source, title_span, source_charset)
     return Page(body, encoding, title, tuple(found), wide)

@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser
 
+from rules.tokenizer import contains
+
 if TYPE_CHECKING:
     from rules.scan import Occurrence
 
+SKIP_ATTRIBUTE = b"data-dni-skip"
 SKIP_SELECTOR = "[data-dni-skip]"
 
 _MARKER = b"dniMark%dQ"
@@ -32,7 +35,8 @@ def filter_by_selectors(
 ) -> list[Occurrence]:
     """The occurrences inside an include match (if any) and inside no exclude match."""
     tree = LexborHTMLParser(_marked(body, found))
-    allowed = set(range(len(found))) - _markers_in(tree, (*exclude, SKIP_SELECTOR))
+    skip = (SKIP_SELECTOR,) if contains(body, SKIP_ATTRIBUTE) else ()
+    allowed = set(range(len(found))) - _markers_in(tree, (*exclude, *skip))
     if include:
         allowed &= _markers_in(tree, include)
     return [occurrence for index, occurrence in enumerate(found) if index in allowed]
@@ -64,6 +68,8 @@ def _marked(body: bytes, found: list[Occurrence]) -> bytes:
 
 def _markers_in(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> set[int]:
     found: set[int] = set()
+    if not selectors:
+        return found
     for node in tree.css(", ".join(selectors)):
         found.update(int(m) for m in _MARKERS.findall(node.text(deep=True)))
     return found

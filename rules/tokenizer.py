@@ -298,12 +298,23 @@ def classify_python(body: bytes, offsets: Sequence[int], want_title: bool = Fals
 
 
 _Classify = Callable[[bytes, Sequence[int], bool], Classified]
+_Contains = Callable[[bytes, bytes], bool]
 try:
     from rules._html5 import classify as _native_classify
+    from rules._html5 import contains as _native_contains
 
     NATIVE: _Classify | None = _native_classify
+    NATIVE_CONTAINS: _Contains | None = _native_contains
 except ImportError:  # built without a C compiler: the Python walk gives the same answers
     NATIVE = None
+    NATIVE_CONTAINS = None
+
+
+def contains(body: bytes, needle: bytes) -> bool:
+    """`needle in body`, with the C library's memmem where built (several times faster)."""
+    if NATIVE_CONTAINS is not None:
+        return NATIVE_CONTAINS(body, needle)
+    return needle in body
 
 
 def classify(body: bytes, offsets: Sequence[int], want_title: bool = False) -> Classified:

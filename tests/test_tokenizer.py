@@ -826,3 +826,17 @@ def test_huge_adversarial_pages_take_linear_time(body: bytes) -> None:
         assert NATIVE(body, offsets, True) == expected
     # Generous: a quadratic walk over a megabyte takes minutes, a linear one milliseconds.
     assert time.perf_counter() - started < 10
+
+
+CONTAINS = [
+    pytest.param(b"<p data-dni-skip>x</p>", b"data-dni-skip", id="present"),
+    pytest.param(b"<p data-dni-ski>x</p>", b"data-dni-skip", id="almost"),
+    pytest.param(b"", b"data-dni-skip", id="empty-body"),
+    pytest.param(b"abc", b"", id="empty-needle"),
+    pytest.param(b"\x00data-dni-skip\x00", b"data-dni-skip", id="nul-bytes"),
+]
+
+
+@pytest.mark.parametrize(("body", "needle"), CONTAINS)
+def test_contains_is_the_in_operator(body: bytes, needle: bytes) -> None:
+    assert tokenizer.contains(body, needle) is (needle in body)

@@ -110,8 +110,11 @@ def tag_name(body: bytes, start: int) -> bytes:
 
 def decode_text(raw: bytes, charset: str) -> str:
     """Visible text of a fragment: tags dropped, entities decoded, whitespace collapsed."""
-    text = TAG.sub(b"", _COMMENT.sub(b"", raw)).decode(charset, "replace")
-    return _ASCII_SPACES.sub(" ", html.unescape(text)).strip()
+    if b"<" in raw or b"&" in raw:
+        raw = TAG.sub(b"", _COMMENT.sub(b"", raw))
+        return _ASCII_SPACES.sub(" ", html.unescape(raw.decode(charset, "replace"))).strip()
+    text = raw.decode(charset, "replace")
+    return _ASCII_SPACES.sub(" ", text).strip()
 
 
 def unescape_bytes(raw: bytes, charset: str) -> str:

@@ -130,11 +130,7 @@ def _number_edits(
     target = _target_digits(occurrence, tracking)
     positions = occurrence.positions
     if target is not None and len(target) == len(occurrence.digits):
-        edits = [
-            (p, p + 1, target[i].encode())
-            for i, p in enumerate(positions)
-            if occurrence.digits[i] != target[i]
-        ]
+        edits = [_digits_in_place(page.source, positions, target)]
     else:
         edits = _reformat_edits(page, occurrence, tracking)
     if tracking.code:
@@ -145,6 +141,15 @@ def _number_edits(
             suffix = template.format(code=html.escape(tracking.code))
             edits.append((end, end, _encode(page, suffix)))
     return edits
+
+
+def _digits_in_place(source: bytes, positions: tuple[int, ...], digits: str) -> Edit:
+    """One edit over the written number with each digit replaced where it stands."""
+    first, last = positions[0], positions[-1]
+    written = bytearray(source[first : last + 1])
+    for position, digit in zip(positions, digits.encode("ascii"), strict=True):
+        written[position - first] = digit
+    return (first, last + 1, bytes(written))
 
 
 def _target_digits(occurrence: Occurrence, tracking: Tracking) -> str | None:

@@ -174,7 +174,7 @@ async def test_static_parameters_over_freespee_limits(name: str, length: int, fa
             return
         with pytest.raises(ConfigError) as raised:
             build_providers(cfg, session)
-    assert raised.value.key == "rules[0].parameters[1]"
+    assert raised.value.key == f"rules[0].parameters.{name}"
     assert name in str(raised.value)
 
 

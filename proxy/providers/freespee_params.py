@@ -80,15 +80,17 @@ def anonymize_ip(ip: str) -> str:
 def check_static(source: str, rules: Iterable[Rule], providers: Iterable[str]) -> None:
     """Raise `ConfigError` naming the key when a configured value exceeds Freespee's limit.
 
-    `rules` are all the config's rules (for their indexes), `providers` the Freespee ones.
+    The TOML loader refuses these already; this guards configs built in code, with the
+    loader's key names. `rules` are all the config's rules (for their indexes),
+    `providers` the Freespee ones.
     """
     freespee = set(providers)
     for rule_index, rule in enumerate(rules):
-        for index, parameter in enumerate(rule.parameters if rule.provider in freespee else ()):
+        for parameter in rule.parameters if rule.provider in freespee else ():
             if parameter.value is not None and len(parameter.value) > limit(parameter.name):
                 raise ConfigError(
                     source,
-                    f"rules[{rule_index}].parameters[{index}]",
+                    f"rules[{rule_index}].parameters.{parameter.name}",
                     f"{parameter.name} is {len(parameter.value)} characters; Freespee accepts "
                     f"at most {limit(parameter.name)}: shorten the value",
                 )

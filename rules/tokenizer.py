@@ -299,15 +299,45 @@ def classify_python(body: bytes, offsets: Sequence[int], want_title: bool = Fals
 
 _Classify = Callable[[bytes, Sequence[int], bool], Classified]
 _Contains = Callable[[bytes, bytes], bool]
+_Skeleton = Callable[[bytes, Sequence[int]], bytes]
 try:
     from rules._html5 import classify as _native_classify
     from rules._html5 import contains as _native_contains
+    from rules._html5 import skeleton as _native_skeleton
 
     NATIVE: _Classify | None = _native_classify
     NATIVE_CONTAINS: _Contains | None = _native_contains
+    NATIVE_SKELETON: _Skeleton | None = _native_skeleton
 except ImportError:  # built without a C compiler: the Python walk gives the same answers
     NATIVE = None
     NATIVE_CONTAINS = None
+    NATIVE_SKELETON = None
+
+
+MARKER = b"dniMark%dQ"
+
+
+def marked(body: bytes, marks: Sequence[int]) -> bytes:
+    """The page with "dniMark<k>Q" inserted at the k-th of the sorted mark offsets."""
+    pieces: list[bytes] = []
+    pos = 0
+    for k, at in enumerate(marks):
+        pieces += (body[pos:at], MARKER % k)
+        pos = at
+    pieces.append(body[pos:])
+    return b"".join(pieces)
+
+
+def skeleton(body: bytes, marks: Sequence[int]) -> bytes:
+    """A document whose tree gives each mark ("dniMark<k>Q") its ancestors in the page.
+
+    In C: the page's tags and doctype only (text, comments and raw-text content
+    dropped), a fraction of the page for a tree builder to read. Without the
+    extension: the whole page with the marks inserted.
+    """
+    if NATIVE_SKELETON is not None:
+        return NATIVE_SKELETON(body, marks)
+    return marked(body, marks)
 
 
 def contains(body: bytes, needle: bytes) -> bool:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 from aiohttp import web
 
 from proxy import codec, visitors
 from proxy.forwarded import Origin
 from proxy.providers.base import Display, PageView, Visitor
-from rules import Phone
+from rules import Phone, page_title
 
-TITLE_MAX = 255
 # The head of a page that a title is looked for in, when the page itself is not scanned.
 TITLE_PREFIX = 32 * 1024
-_TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
-_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
-_SPACES = re.compile(r"\s+")
 
 
 def public_url(origin: Origin, request: web.BaseRequest) -> str:
@@ -74,13 +67,4 @@ def title_of(head: bytes, coding: str, charset: str | None) -> str:
         text = codec.decode_prefix(head, coding, TITLE_PREFIX * 4)
     except codec.CodecError:
         return ""
-    found = _TITLE.search(text)
-    if found is None:
-        return ""
-    meta = _META_CHARSET.search(text)
-    encoding = charset or (meta.group(1).decode("ascii") if meta else "utf-8")
-    try:
-        raw = found.group(1).decode(encoding, errors="replace")
-    except LookupError:
-        raw = found.group(1).decode("utf-8", errors="replace")
-    return _SPACES.sub(" ", html.unescape(raw)).strip()[:TITLE_MAX]
+    return page_title(text, charset=charset)

@@ -17,7 +17,7 @@ from rules.config import (
 )
 from rules.phones import DEFAULT_REGION, Phone, PhoneError, parse_phone
 from rules.render import write_like
-from rules.scan import Matcher, Occurrence, Page, Tracking, scan
+from rules.scan import Matcher, Occurrence, Page, Tracking, page_title, scan
 
 __all__ = [
     "DEFAULT_REGION",
@@ -36,6 +36,7 @@ __all__ = [
     "ServerConfig",
     "Tracking",
     "load_config",
+    "page_title",
     "parse_phone",
     "scan",
     "write_like",

@@ -41,7 +41,7 @@ from rules.render import Tracking, Where
 from rules.selectors import SKIP_ATTRIBUTE, filter_by_selectors
 from rules.tokenizer import HIDDEN, START_TAG, TEXT, Position, classify, contains
 
-__all__ = ["Matcher", "Occurrence", "Page", "Tracking", "scan"]
+__all__ = ["Matcher", "Occurrence", "Page", "Tracking", "page_title", "scan"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,14 @@ def scan(
         found = filter_by_selectors(source, found, include, exclude)
     title = html.title_text(source, title_span, source_charset)
     return Page(body, encoding, title, tuple(found), wide)
+
+
+_NO_PHONES = Matcher(())
+
+
+def page_title(body: bytes, *, charset: str | None = None) -> str:
+    """The title of a page (or of its first bytes) not otherwise scanned, as `Page.title`."""
+    return scan(body, _NO_PHONES, charset=charset).title
 
 
 def _probes(body: bytes, start: int, end: int) -> list[int]:

@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from rules.html import TAG_REST
 from rules.phones import Phone
+from rules.tokenizer import TAG_REST
 
 Form = Literal["national", "international"]
 RawMatch = tuple[int, int, bool]
@@ -45,15 +45,6 @@ except ImportError:  # built without a C compiler: the regexes find the same mat
     NATIVE = None
 
 SEPARATOR_BYTES = rb" .\-/()\t\r\n"
-SEPARATOR_SEQUENCES: tuple[bytes, ...] = (
-    b"\xc2\xa0",  # U+00A0 in UTF-8
-    b"\xa0",  # U+00A0 in single-byte encodings
-    b"\xe2\x80\xaf",  # U+202F
-    b"\xe2\x80\x89",  # U+2009 thin space
-    b"\xe2\x80\x8b",  # U+200B zero width space
-    b"\xc2\xad",  # soft hyphen
-    b"\xe2\x80\x93",  # en dash
-)
 ENTITY_SEPARATORS: tuple[bytes, ...] = (
     b"nbsp", b"#160", b"#x0*a0", b"#8239", b"#x202f", b"thinsp", b"#8201", b"#x2009",
     b"#8203", b"#x200b", b"shy", b"#173", b"#xad", b"ndash", b"#8211", b"#x2013",
@@ -79,6 +70,8 @@ _INTERNATIONAL_PREFIX = re.compile(rb"(?:" + PLUS + rb"|00)[ ]?\Z")
 # engine rejects a non-separator after a handful of comparisons.
 _SEPARATOR = (
     rb"(?:[" + SEPARATOR_BYTES + rb"]"
+    # U+00A0 and the soft hyphen in UTF-8, U+00A0 in single-byte encodings, and
+    # U+202F, U+2009, U+200B and the en dash in UTF-8
     rb"|\xc2[\xa0\xad]|\xa0|\xe2\x80[\xaf\x89\x8b\x93]"
     rb"|&(?i:" + b"|".join(ENTITY_SEPARATORS) + rb");"
     rb"|%(?i:20|28|29|2d|2e|2f|c2%a0)"

@@ -14,7 +14,6 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
@@ -43,11 +42,6 @@ class Tracking:
 
     e164: str
     code: str | None = None
-
-
-@lru_cache(maxsize=1024)
-def _phone(e164: str) -> Phone:
-    return parse_loose(e164)
 
 
 def direct(page: Page, assignments: Mapping[str, Tracking], code_template: str) -> bytes:
@@ -99,7 +93,7 @@ def write_like(
     body = html.escape(sample, quote=False).encode("utf-8")
     page = scan(body, Matcher([original]), charset="utf-8")
     if not page.occurrences:
-        written = _phone(tracking.e164).format(
+        written = parse_loose(tracking.e164).format(
             "national" if _same_country(original, tracking) else "international"
         )
         return written + (code_template.format(code=tracking.code) if tracking.code else "")
@@ -154,7 +148,7 @@ def _digits_in_place(source: bytes, positions: tuple[int, ...], digits: str) -> 
 
 def _target_digits(occurrence: Occurrence, tracking: Tracking) -> str | None:
     """The tracking number's digits in the occurrence's form, or None if it has no such form."""
-    original, new = occurrence.phone, _phone(tracking.e164)
+    original, new = occurrence.phone, parse_loose(tracking.e164)
     if occurrence.form == "national":
         if new.country_code != original.country_code:
             return None
@@ -183,7 +177,7 @@ def _reformat_edits(page: Page, occurrence: Occurrence, tracking: Tracking) -> l
     digits only; text gets phonenumbers' grouping, with the page's separator and
     the page's parentheses around the area code.
     """
-    new = _phone(tracking.e164)
+    new = parse_loose(tracking.e164)
     first = occurrence.positions[occurrence.prefix_digits]
     end = occurrence.positions[-1] + 1
     national = occurrence.form == "national"
@@ -277,7 +271,7 @@ def _script_edit(page: Page, src: str) -> Edit:
 
 
 def _same_country(original: Phone, tracking: Tracking) -> bool:
-    return _phone(tracking.e164).country_code == original.country_code
+    return parse_loose(tracking.e164).country_code == original.country_code
 
 
 def _encode(page: Page, text: str) -> bytes:

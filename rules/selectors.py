@@ -47,15 +47,6 @@ def filter_by_selectors(
     return [occurrence for index, occurrence in enumerate(found) if index in allowed]
 
 
-def check_selector(selector: str) -> str | None:
-    """None when selectolax accepts the selector, else its error message."""
-    try:
-        LexborHTMLParser(b"<p></p>").css(selector)
-    except Exception as exc:  # selectolax raises bare Exception/ValueError subclasses
-        return str(exc) or type(exc).__name__
-    return None
-
-
 def _markers_in(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> set[int]:
     found: set[int] = set()
     if not selectors:

@@ -37,10 +37,6 @@ class CallGuard:
         self._published = breaker.state
         self._publish_state()
 
-    @property
-    def inflight(self) -> int:
-        return self._inflight
-
     @asynccontextmanager
     async def slot(self, endpoint: str) -> AsyncIterator[Outcome]:
         """Hold a call slot; raises `Refused` at once, records how the call ended."""

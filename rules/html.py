@@ -14,6 +14,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from rules.tokenizer import TAG_REST, attribute_spans
+
 # Inline elements a written number may be split across (`<b>04</b> 90 26 07 16`).
 INLINE_ELEMENTS: frozenset[bytes] = frozenset(
     b"a abbr b bdi bdo cite code data dfn em font i kbd mark nobr q s samp small span strong"
@@ -27,25 +29,10 @@ PHONE_SCHEMES: tuple[bytes, ...] = (b"tel:", b"callto:")
 TITLE_MAX_CHARS = 255
 
 _WS = rb"\t\n\f\r "
-# The inside of a tag after its name: attributes with quoted or unquoted
-# values, stray slashes and whitespace, up to and including `>`.
-TAG_REST = (
-    rb"(?:[" + _WS + rb"/]++"
-    rb"|=?[^" + _WS + rb"/>=]*+"
-    rb"(?:[" + _WS + rb"]*+=[" + _WS + rb"]*+"
-    rb"(?:\"[^\"]*+\"|'[^']*+'|[^" + _WS + rb">\"'][^" + _WS + rb">]*+)?)?+"
-    rb")*+>"
-)
 TAG = re.compile(rb"</?([a-zA-Z][^" + _WS + rb"/>]*+)" + TAG_REST)
 START_TAG_NAME = re.compile(rb"<[a-zA-Z][^" + _WS + rb"/>]*+")
 # Tags and comments: the markup a written number may have between its digits.
 MARKUP = re.compile(TAG.pattern + rb"|<!--.*?-->", re.DOTALL)
-_ATTRIBUTE = re.compile(
-    rb"(=?[^" + _WS + rb"/>=]*+)(?:[" + _WS + rb"]*+=[" + _WS + rb"]*+"
-    rb"(?:\"([^\"]*+)\"|'([^']*+)'|([^" + _WS + rb">\"'][^" + _WS + rb">]*+))?)?"
-)
-
-
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _ASCII_SPACES = re.compile(r"[\t\n\f\r ]+")
 
@@ -71,21 +58,13 @@ def attributes(body: bytes, tag: Tag) -> list[Attribute]:
     """The attributes of a start tag with values, the first occurrence of each name."""
     found: list[Attribute] = []
     seen: set[bytes] = set()
-    pos = tag.start + 1 + len(tag.name)
-    limit = tag.end - 1 if body[tag.end - 1 : tag.end] == b">" else tag.end
-    while pos < limit:
-        if body[pos] in b"\t\n\f\r /":
-            pos += 1
-            continue
-        match = _ATTRIBUTE.match(body, pos, limit)
-        if match is None or match.end() == pos:
-            break
-        name = match.group(1).lower()
-        for group in (2, 3, 4):
-            if match.group(group) is not None and name not in seen:
-                found.append(Attribute(name, match.start(group), match.end(group)))
+    for name_start, name_end, value_start, value_end in attribute_spans(
+        body, tag.start + 1 + len(tag.name), tag.end
+    ):
+        name = body[name_start:name_end].lower()
+        if value_start >= 0 and name not in seen:
+            found.append(Attribute(name, value_start, value_end))
         seen.add(name)
-        pos = match.end()
     return found
 
 

@@ -87,6 +87,8 @@ def _raw_start_lookahead() -> str:
 
 
 _TAG_REST_RE = _compile(_TAG_REST)
+TAG_REST: bytes = _TAG_REST_RE.pattern
+"""A tag after its name through its `>`, as HTML5 tokenizes it (for other modules' regexes)."""
 _TAG_NAME = _compile(r"[a-zA-Z][^{ws}/>]*+")
 _END_TAG = _compile(r"</[a-zA-Z][^{ws}/>]*+" + _TAG_REST)
 _COMMENT = _compile(r"<!--(?:-?>|(?:[^-]++|-(?!-!?>))*+--!?>)")
@@ -144,16 +146,23 @@ class _Construct:
         return (START_TAG, self.start, self.tag_end, -1, -1, -1, -1)
 
 
-def _attribute_values(body: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
-    """(value_start, value_end, name_start, name_end) of each attribute with a value."""
+def attribute_spans(body: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(name_start, name_end, value_start, value_end) of each attribute of a start tag,
+    read from `start` (just after the tag's name) up to `end`; -1, -1 for no value."""
     found: list[tuple[int, int, int, int]] = []
     pos = start
     while (match := _ATTRIBUTE_PARTS.match(body, pos, end)) is not None:
-        for group in (2, 3, 4):
-            if match.start(group) >= 0:
-                found.append((match.start(group), match.end(group), *match.span(1)))
+        value = next(
+            ((match.start(g), match.end(g)) for g in (2, 3, 4) if match.start(g) >= 0), None
+        )
+        found.append((*match.span(1), *(value or (-1, -1))))
         pos = match.end()
     return found
+
+
+def _attribute_values(body: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(value_start, value_end, name_start, name_end) of each attribute with a value."""
+    return [(vs, ve, ns, ne) for ns, ne, vs, ve in attribute_spans(body, start, end) if vs >= 0]
 
 
 def _bogus(body: bytes, start: int, search_from: int) -> _Construct:

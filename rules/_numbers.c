@@ -21,6 +21,13 @@
  * trie's depth times four bounded separators, except `&#x0*a0;`, whose zeros
  * are unbounded: the last run of zeros measured is remembered, so any input
  * costs linear time.
+ *
+ * spans(body) goes on as Matcher.finditer does with those matches: an
+ * international match takes in its `+` or `00`, a match glued to another digit
+ * group is dropped, a `(` it closes is taken in, and of overlapping spans the
+ * first (the longest at a start) is kept. The neighbour tests transcribe the
+ * regexes of rules/numbers.py, each reading no further than the window the
+ * regex searches.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -30,6 +37,13 @@
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
 #define HAVE_SSE2 1
+#endif
+
+/* AVX2 code is compiled for its own functions and run only where the CPU has it. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_AVX2 1
+static int has_avx2;
 #endif
 
 enum { ROW = 11, GAP_SEPARATORS = 4, TAG_BODY = 256, COMMENT_BODY = 64, MAX_PREFIXES = 8 };
@@ -285,6 +299,23 @@ found_add(Found *found, Py_ssize_t start, Py_ssize_t end, Py_ssize_t pattern)
     return 0;
 }
 
+/* Whether the pattern's literal stands at i. Literals are a few digits: a loop
+ * beats a call to memcmp. */
+static inline int
+literal_at(const Automaton *self, const Pattern *pattern, const Page *pg, Py_ssize_t i)
+{
+    if (i + pattern->literal_len > pg->n) {
+        return 0;
+    }
+    const unsigned char *literal = self->literals + pattern->literal;
+    for (Py_ssize_t k = 0; k < pattern->literal_len; k++) {
+        if (pg->b[i + k] != literal[k]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Every pattern that may start at i (a digit): its literal, then its walk. */
 static int
 try_at(const Automaton *self, Page *pg, Found *found, Py_ssize_t i)
@@ -293,8 +324,7 @@ try_at(const Automaton *self, Page *pg, Found *found, Py_ssize_t i)
     for (Py_ssize_t k = self->first_start[c]; k < self->first_start[c + 1]; k++) {
         Py_ssize_t index = self->by_first[k];
         const Pattern *pattern = self->patterns + index;
-        if (i < found->last_end[index] || i + pattern->literal_len > pg->n ||
-            memcmp(pg->b + i, self->literals + pattern->literal, pattern->literal_len) != 0) {
+        if (i < found->last_end[index] || !literal_at(self, pattern, pg, i)) {
             continue;
         }
         Py_ssize_t end = walk(pg, self->rows, pattern->root, i + pattern->literal_len);
@@ -309,22 +339,63 @@ try_at(const Automaton *self, Page *pg, Found *found, Py_ssize_t i)
 }
 
 #ifdef HAVE_SSE2
+/* A literal's first two bytes as the 16-byte filter compares them; `any` is all
+ * ones for a one-byte literal, whose second byte may be anything. */
+typedef struct {
+    __m128i first, second, any;
+} Prefix;
+
 /* The positions in b[i..i+16) where some literal's first two bytes (or its one
  * byte) stand; b[i+16] must exist. */
 static inline unsigned
-prefix_mask(const Automaton *self, const __m128i *firsts, const __m128i *seconds,
-            const unsigned char *b)
+prefix_mask(const Prefix *prefixes, int count, const unsigned char *b)
 {
     __m128i here = _mm_loadu_si128((const __m128i *)b);
     __m128i next = _mm_loadu_si128((const __m128i *)(b + 1));
     __m128i hits = _mm_setzero_si128();
-    for (int k = 0; k < self->prefix_count; k++) {
-        __m128i first = _mm_cmpeq_epi8(here, firsts[k]);
-        hits = _mm_or_si128(hits, self->prefix_second[k] < 0
-                                      ? first
-                                      : _mm_and_si128(first, _mm_cmpeq_epi8(next, seconds[k])));
+    for (int k = 0; k < count; k++) {
+        __m128i second = _mm_or_si128(_mm_cmpeq_epi8(next, prefixes[k].second), prefixes[k].any);
+        hits = _mm_or_si128(hits, _mm_and_si128(_mm_cmpeq_epi8(here, prefixes[k].first), second));
     }
     return (unsigned)_mm_movemask_epi8(hits);
+}
+#endif
+
+#ifdef HAVE_AVX2
+/* The 16-byte filter's work, thirty-two bytes at a time; `*from` is where the
+ * bytes left to scan begin. */
+__attribute__((target("avx2"))) static int
+scan_avx2(const Automaton *self, Page *pg, Found *found, Py_ssize_t *from)
+{
+    __m256i firsts[MAX_PREFIXES], seconds[MAX_PREFIXES], anys[MAX_PREFIXES];
+    const int count = self->prefix_count;
+    for (int k = 0; k < count; k++) {
+        int second = self->prefix_second[k];
+        firsts[k] = _mm256_set1_epi8((char)self->prefix_first[k]);
+        seconds[k] = _mm256_set1_epi8((char)(second & 0xff));
+        anys[k] = second < 0 ? _mm256_set1_epi8(-1) : _mm256_setzero_si256();
+    }
+    Py_ssize_t i = 0;
+    for (; i + 33 <= pg->n; i += 32) {
+        __m256i here = _mm256_loadu_si256((const __m256i *)(pg->b + i));
+        __m256i next = _mm256_loadu_si256((const __m256i *)(pg->b + i + 1));
+        __m256i hits = _mm256_setzero_si256();
+        for (int k = 0; k < count; k++) {
+            __m256i second = _mm256_or_si256(_mm256_cmpeq_epi8(next, seconds[k]), anys[k]);
+            hits = _mm256_or_si256(hits,
+                                   _mm256_and_si256(_mm256_cmpeq_epi8(here, firsts[k]), second));
+        }
+        uint32_t mask = (uint32_t)_mm256_movemask_epi8(hits);
+        while (mask) {
+            Py_ssize_t at = i + __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (try_at(self, pg, found, at) < 0) {
+                return -1;
+            }
+        }
+    }
+    *from = i;
+    return 0;
 }
 #endif
 
@@ -332,16 +403,25 @@ static int
 scan(const Automaton *self, Page *pg, Found *found)
 {
     Py_ssize_t i = 0;
-#ifdef HAVE_SSE2
-    /* Sixteen bytes at a time: most pages have a digit every few bytes, but the
-     * literals' first two bytes together are rare. */
-    __m128i firsts[MAX_PREFIXES], seconds[MAX_PREFIXES];
-    for (int k = 0; k < self->prefix_count; k++) {
-        firsts[k] = _mm_set1_epi8((char)self->prefix_first[k]);
-        seconds[k] = _mm_set1_epi8((char)(self->prefix_second[k] & 0xff));
+#ifdef HAVE_AVX2
+    if (has_avx2 && self->prefix_count && scan_avx2(self, pg, found, &i) < 0) {
+        return -1;
     }
-    for (; self->prefix_count && i + 17 <= pg->n; i += 16) {
-        unsigned mask = prefix_mask(self, firsts, seconds, pg->b + i);
+#endif
+#ifdef HAVE_SSE2
+    /* Thirty-two bytes at a time: most pages have a digit every few bytes, but
+     * the literals' first two bytes together are rare. */
+    Prefix prefixes[MAX_PREFIXES];
+    const int count = self->prefix_count;
+    for (int k = 0; k < count; k++) {
+        int second = self->prefix_second[k];
+        prefixes[k].first = _mm_set1_epi8((char)self->prefix_first[k]);
+        prefixes[k].second = _mm_set1_epi8((char)(second & 0xff));
+        prefixes[k].any = second < 0 ? _mm_set1_epi8(-1) : _mm_setzero_si128();
+    }
+    for (; count && i + 33 <= pg->n; i += 32) {
+        uint32_t mask = prefix_mask(prefixes, count, pg->b + i) |
+                        (uint32_t)prefix_mask(prefixes, count, pg->b + i + 16) << 16;
         while (mask) {
             Py_ssize_t at = i + __builtin_ctz(mask);
             mask &= mask - 1;
@@ -353,7 +433,7 @@ scan(const Automaton *self, Page *pg, Found *found)
     /* Too many prefixes for the filter: the digits, then the table of first bytes. */
     const __m128i shift = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i bound = _mm_set1_epi8((char)(0x80 + 10));
-    for (; !self->prefix_count && i + 16 <= pg->n; i += 16) {
+    for (; !count && i + 16 <= pg->n; i += 16) {
         __m128i chunk = _mm_loadu_si128((const __m128i *)(pg->b + i));
         unsigned mask = (unsigned)_mm_movemask_epi8(
             _mm_cmplt_epi8(_mm_add_epi8(chunk, shift), bound));
@@ -378,8 +458,9 @@ scan(const Automaton *self, Page *pg, Found *found)
 }
 
 static PyObject *
-found_list(const Automaton *self, const Found *found)
+found_list(const Automaton *self, const Page *pg, Found *found)
 {
+    (void)pg;
     PyObject *list = PyList_New(found->count);
     if (!list) {
         return NULL;
@@ -397,8 +478,10 @@ found_list(const Automaton *self, const Found *found)
     return list;
 }
 
+/* The page's matches, handed to `list_of` to make the answer. */
 static PyObject *
-automaton_find(Automaton *self, PyObject *body)
+matches(Automaton *self, PyObject *body,
+        PyObject *(*list_of)(const Automaton *, const Page *, Found *))
 {
     Py_buffer view;
     if (PyObject_GetBuffer(body, &view, PyBUF_SIMPLE) < 0) {
@@ -416,12 +499,207 @@ automaton_find(Automaton *self, PyObject *body)
         PyErr_NoMemory();
         goto done;
     }
-    result = found_list(self, &found);
+    result = list_of(self, &pg, &found);
 done:
     PyMem_Free(found.items);
     PyMem_Free(found.last_end);
     PyBuffer_Release(&view);
     return result;
+}
+
+/* ---- spans ------------------------------------------------------------------ */
+
+enum { PREFIX_WINDOW = 12, BEFORE_WINDOW = 16, NEIGHBOUR_SPACES = 2 };
+
+/* A `+` at p as `_INTERNATIONAL_PREFIX` spells it (`\+`, `&#0*43;`,
+ * `&#[xX]0*2[bB];`, `&plus;`, `%2[bB]`, U+FF0B), or `00`: its end, or -1.
+ * Reads no byte at or past `limit`. */
+static Py_ssize_t
+prefix_end(const unsigned char *b, Py_ssize_t p, Py_ssize_t limit)
+{
+    switch (b[p]) {
+    case '+':
+        return p + 1;
+    case '0':
+        return p + 2 <= limit && b[p + 1] == '0' ? p + 2 : -1;
+    case '%':
+        return p + 3 <= limit && b[p + 1] == '2' && (b[p + 2] | 0x20) == 'b' ? p + 3 : -1;
+    case 0xef:
+        return p + 3 <= limit && b[p + 1] == 0xbc && b[p + 2] == 0x8b ? p + 3 : -1;
+    case '&':
+        break;
+    default:
+        return -1;
+    }
+    if (p + 6 <= limit && memcmp(b + p + 1, "plus;", 5) == 0) {
+        return p + 6;
+    }
+    if (p + 2 > limit || b[p + 1] != '#') {
+        return -1;
+    }
+    Py_ssize_t q = p + 2;
+    int hex = q < limit && (b[q] | 0x20) == 'x';
+    q += hex;
+    while (q < limit && b[q] == '0') {
+        q++;
+    }
+    if (q + 3 > limit || b[q + 2] != ';') {
+        return -1;
+    }
+    if (hex) {
+        return b[q] == '2' && (b[q + 1] | 0x20) == 'b' ? q + 3 : -1;
+    }
+    return b[q] == '4' && b[q + 1] == '3' ? q + 3 : -1;
+}
+
+/* Where the international prefix before `start` begins (`(?:PLUS|00)[ ]?\Z`
+ * searched in the 12 bytes before it: the leftmost that ends there), or -1. */
+static Py_ssize_t
+prefix_start(const unsigned char *b, Py_ssize_t start)
+{
+    for (Py_ssize_t j = start > PREFIX_WINDOW ? start - PREFIX_WINDOW : 0; j < start; j++) {
+        Py_ssize_t e = prefix_end(b, j, start);
+        if (e == start || (e >= 0 && e + 1 == start && b[e] == ' ')) {
+            return j;
+        }
+    }
+    return -1;
+}
+
+/* One space as `_SPACES` spells it at p (`[ \t\r\n]`, `\xc2\xa0`, `\xa0`,
+ * `&(?i:nbsp|#160|#x0*a0);`): its end, or -1. Reads no byte at or past `limit`. */
+static Py_ssize_t
+space_end(const unsigned char *b, Py_ssize_t p, Py_ssize_t limit)
+{
+    if (p >= limit) {
+        return -1;
+    }
+    switch (b[p]) {
+    case ' ':
+    case '\t':
+    case '\r':
+    case '\n':
+    case 0xa0:
+        return p + 1;
+    case 0xc2:
+        return p + 2 <= limit && b[p + 1] == 0xa0 ? p + 2 : -1;
+    case '&':
+        break;
+    default:
+        return -1;
+    }
+    if (p + 6 <= limit && LOWER(b[p + 1]) == 'n' && LOWER(b[p + 2]) == 'b' &&
+        LOWER(b[p + 3]) == 's' && LOWER(b[p + 4]) == 'p' && b[p + 5] == ';') {
+        return p + 6;
+    }
+    if (p + 6 <= limit && memcmp(b + p + 1, "#160;", 5) == 0) {
+        return p + 6;
+    }
+    if (p + 3 > limit || b[p + 1] != '#' || LOWER(b[p + 2]) != 'x') {
+        return -1;
+    }
+    Py_ssize_t q = p + 3;
+    while (q < limit && b[q] == '0') {
+        q++;
+    }
+    return q + 3 <= limit && LOWER(b[q]) == 'a' && b[q + 1] == '0' && b[q + 2] == ';' ? q + 3
+                                                                                        : -1;
+}
+
+/* Whether, from p, up to two spaces or one `-` lead to `at` (`at` < 0: to a digit
+ * below `limit`). */
+static int
+spaces_reach(const unsigned char *b, Py_ssize_t p, Py_ssize_t limit, Py_ssize_t at)
+{
+    if (p < limit && b[p] == '-' &&
+        (at >= 0 ? p + 1 == at : p + 1 < limit && IS_DIGIT(b[p + 1]))) {
+        return 1;
+    }
+    for (int k = 0; p >= 0; k++) {
+        if (at >= 0 ? p == at : p < limit && IS_DIGIT(b[p])) {
+            return 1;
+        }
+        if (k == NEIGHBOUR_SPACES) {
+            return 0;
+        }
+        p = space_end(b, p, limit);
+    }
+    return 0;
+}
+
+/* `_NEIGHBOUR_BEFORE`: a digit in the 16 bytes before `start`, then up to two
+ * spaces or a `-` up to `start`. */
+static int
+digit_before(const unsigned char *b, Py_ssize_t start)
+{
+    for (Py_ssize_t j = start > BEFORE_WINDOW ? start - BEFORE_WINDOW : 0; j < start; j++) {
+        if (IS_DIGIT(b[j]) && spaces_reach(b, j + 1, start, start)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A match as `numbers._span` keeps it: 0 with its span set, or -1 when dropped. */
+static int
+keep_span(const Page *pg, Py_ssize_t *start, Py_ssize_t end, int international)
+{
+    const unsigned char *b = pg->b;
+    Py_ssize_t s = *start;
+    if (international && (s = prefix_start(b, s)) < 0) {
+        return -1;
+    }
+    if (digit_before(b, s) || spaces_reach(b, end, pg->n, -1)) {
+        return -1;
+    }
+    if (s > 0 && b[s - 1] == '(' && memchr(b + s, ')', (size_t)(end - s)) != NULL) {
+        s--;
+    }
+    *start = s;
+    return 0;
+}
+
+static int
+by_start_longest_first(const void *left, const void *right)
+{
+    const Py_ssize_t *a = left, *b = right;
+    if (a[0] != b[0]) {
+        return a[0] < b[0] ? -1 : 1;
+    }
+    return a[1] > b[1] ? -1 : a[1] < b[1];
+}
+
+/* The kept matches as (start, end) pairs, in order, none overlapping the one before. */
+static PyObject *
+spans_list(const Automaton *self, const Page *pg, Found *found)
+{
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t k = 0; k < found->count; k++) {
+        const Py_ssize_t *item = found->items + k * 3;
+        Py_ssize_t start = item[0];
+        if (keep_span(pg, &start, item[1], self->patterns[item[2]].international) == 0) {
+            Py_ssize_t *slot = found->items + kept * 3;
+            slot[0] = start, slot[1] = item[1];
+            kept++;
+        }
+    }
+    qsort(found->items, (size_t)kept, 3 * sizeof(Py_ssize_t), by_start_longest_first);
+    PyObject *list = PyList_New(0);
+    Py_ssize_t last_end = 0;
+    for (Py_ssize_t k = 0; list && k < kept; k++) {
+        const Py_ssize_t *item = found->items + k * 3;
+        if (item[0] < last_end) {
+            continue;
+        }
+        last_end = item[1];
+        PyObject *span = Py_BuildValue("(nn)", item[0], item[1]);
+        int failed = !span || PyList_Append(list, span) < 0;
+        Py_XDECREF(span);
+        if (failed) {
+            Py_CLEAR(list);
+        }
+    }
+    return list;
 }
 
 /* ---- the spec ------------------------------------------------------------ */
@@ -614,10 +892,25 @@ automaton_dealloc(Automaton *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+static PyObject *
+automaton_find(Automaton *self, PyObject *body)
+{
+    return matches(self, body, found_list);
+}
+
+static PyObject *
+automaton_spans(Automaton *self, PyObject *body)
+{
+    return matches(self, body, spans_list);
+}
+
 static PyMethodDef AUTOMATON_METHODS[] = {
     {"find", (PyCFunction)automaton_find, METH_O,
      "find(body) -> list[(start, end, international)]\n\n"
      "Every match of every pattern, as each pattern's regex finditer yields them."},
+    {"spans", (PyCFunction)automaton_spans, METH_O,
+     "spans(body) -> list[(start, end)]\n\n"
+     "The matches Matcher.finditer keeps, widened as it widens them, in order."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -643,6 +936,10 @@ PyMODINIT_FUNC
 PyInit__numbers(void)
 {
     init_classes();
+#ifdef HAVE_AVX2
+    __builtin_cpu_init();
+    has_avx2 = __builtin_cpu_supports("avx2");
+#endif
     if (PyType_Ready(&AUTOMATON_TYPE) < 0) {
         return NULL;
     }

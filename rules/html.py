@@ -35,6 +35,7 @@ START_TAG_NAME = re.compile(rb"<[a-zA-Z][^" + _WS + rb"/>]*+")
 MARKUP = re.compile(TAG.pattern + rb"|<!--.*?-->", re.DOTALL)
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _ASCII_SPACES = re.compile(r"[\t\n\f\r ]+")
+_COLLAPSIBLE = re.compile(r"[\t\n\f\r]|  ")  # text _ASCII_SPACES would change
 
 
 @dataclass(frozen=True)
@@ -54,31 +55,27 @@ class Tag:
     """Lower-cased; end tags have a leading `/`."""
 
 
-def attributes(body: bytes, tag: Tag) -> list[Attribute]:
-    """The attributes of a start tag with values, the first occurrence of each name."""
-    found: list[Attribute] = []
-    seen: set[bytes] = set()
-    for name_start, name_end, value_start, value_end in attribute_spans(
-        body, tag.start + 1 + len(tag.name), tag.end
-    ):
-        name = body[name_start:name_end].lower()
-        if value_start >= 0 and name not in seen:
-            found.append(Attribute(name, value_start, value_end))
-        seen.add(name)
-    return found
-
-
 def phone_link_value(body: bytes, tag: Tag) -> Attribute | None:
-    """The href of a start tag when it is a tel: or callto: link."""
+    """The href of a start tag when it is a tel: or callto: link.
+
+    Of duplicate attributes HTML5 keeps the first, even one without a value.
+    """
     if tag.name.startswith(b"/"):
         return None
-    for attribute in attributes(body, tag):
-        if attribute.name == PHONE_ATTRIBUTE:
-            value = html.unescape(body[attribute.start : attribute.end].decode("latin-1"))
-            if value.strip().lower().encode("latin-1", "replace").startswith(PHONE_SCHEMES):
-                return attribute
+    spans = attribute_spans(body, tag.start + 1 + len(tag.name), tag.end)
+    for name_start, name_end, value_start, value_end in spans:
+        if body[name_start:name_end].lower() != PHONE_ATTRIBUTE:
+            continue
+        if value_start < 0 or not is_phone_link(body, value_start, value_end):
             return None
+        return Attribute(PHONE_ATTRIBUTE, value_start, value_end)
     return None
+
+
+def is_phone_link(body: bytes, start: int, end: int) -> bool:
+    """Whether an href value (its span in the page) is a tel: or callto: link."""
+    value = html.unescape(body[start:end].decode("latin-1"))
+    return value.strip().lower().encode("latin-1", "replace").startswith(PHONE_SCHEMES)
 
 
 def tag_name(body: bytes, start: int) -> bytes:
@@ -92,7 +89,14 @@ def decode_text(raw: bytes, charset: str) -> str:
     if b"<" in raw or b"&" in raw:
         raw = TAG.sub(b"", _COMMENT.sub(b"", raw))
         return _ASCII_SPACES.sub(" ", html.unescape(raw.decode(charset, "replace"))).strip()
+    return decode_plain(raw, charset)
+
+
+def decode_plain(raw: bytes, charset: str) -> str:
+    """`decode_text` of a fragment without `<` or `&`."""
     text = raw.decode(charset, "replace")
+    if _COLLAPSIBLE.search(text) is None:  # the usual number: nothing to collapse
+        return text.strip()
     return _ASCII_SPACES.sub(" ", text).strip()
 
 

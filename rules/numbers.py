@@ -14,8 +14,9 @@ The regex is built as a trie over the digit strings of all phones, so at each
 position of the page the engine follows one branch per distinct next digit.
 There is one regex per literal start (a national form's first digits, a
 country code), and so one pass over the page per regex; the C module
-`rules._numbers` takes the same tries and finds the matches of all of them in
-one pass, and is used when it was built (tests hold it to the regexes).
+`rules._numbers` takes the same tries, finds the matches of all of them in one
+pass and keeps those `Matcher.spans` keeps, and is used when it was built
+(tests hold it to the regexes).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from itertools import compress
+from typing import Literal, NamedTuple, Protocol
 
 from rules.phones import Phone
 from rules.tokenizer import TAG_REST
@@ -35,6 +37,8 @@ RawMatch = tuple[int, int, bool]
 
 class _Automaton(Protocol):
     def find(self, body: bytes) -> list[RawMatch]: ...
+
+    def spans(self, body: bytes) -> list[tuple[int, int]]: ...
 
 
 try:
@@ -82,9 +86,16 @@ _SIMPLE_SEPARATOR = rb"[" + SEPARATOR_BYTES + rb"]"
 # sit behind a one-byte look-ahead, so a digit after a digit costs two tests.
 GAP = rb"(?:" + _SIMPLE_SEPARATOR + rb"|(?=[\xc2\xa0\xe2&%<])" + _SEPARATOR + rb"){0,4}+"
 
-_ESCAPES = re.compile(rb"[<&%\xef]")
-_DIGIT = re.compile(rb"[0-9]")
-_NON_DIGITS = re.compile(rb"[^0-9]+")
+# The first and last bytes the neighbour patterns can match: any other byte rules
+# them out without running them.
+_NEIGHBOUR_BEFORE_LAST = frozenset(b"0123456789 \t\r\n\xa0;-")
+_NEIGHBOUR_AFTER_FIRST = frozenset(b"0123456789 \t\r\n\xc2\xa0&-")
+
+# Bytes that start markup or an escape in a match; a match without any is plain.
+_ESCAPES = b"<&%\xef"
+# Tables for bytes.translate: a plain match's digits, and a flag byte per digit.
+_NOT_DIGITS = bytes(byte for byte in range(256) if not 0x30 <= byte <= 0x39)
+_FLAGS = bytes(int(0x30 <= byte <= 0x39) for byte in range(256))
 # Inside a match: markup and escapes to skip when reading the digits back.
 _PIECES = re.compile(
     rb"(?P<plus>"
@@ -96,8 +107,7 @@ _PIECES = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """What a matched span says: its form, digits and where each digit byte stands."""
 
     phone: Phone
@@ -119,12 +129,13 @@ class Matcher:
 
     def __init__(self, phones: Iterable[Phone], *, native: bool = True) -> None:
         self.phones = tuple(dict.fromkeys(phones))
-        self._by_digits: dict[tuple[Form, str], Phone] = {}
+        self._national_phones: dict[str, Phone] = {}
+        self._international_phones: dict[str, Phone] = {}
         for phone in self.phones:
             for digits in phone.national_digits:
-                self._by_digits.setdefault(("national", digits), phone)
+                self._national_phones.setdefault(digits, phone)
             for rest in _after_country_code(phone):
-                self._by_digits.setdefault(("international", f"{phone.country_code}{rest}"), phone)
+                self._international_phones.setdefault(f"{phone.country_code}{rest}", phone)
         plans = _plans(self.phones) if self.phones else []
         self.patterns = [_regex(plan) for plan in plans]
         self._international = tuple(plan.international for plan in plans)
@@ -149,30 +160,40 @@ class Matcher:
         ]
 
     def finditer(self, body: bytes) -> Iterator[tuple[int, int]]:
-        """Spans of configured phones that are not part of a longer digit string.
+        """Spans of configured phones that are not part of a longer digit string (`spans`)."""
+        return iter(self.spans(body))
+
+    def spans(self, body: bytes) -> list[tuple[int, int]]:
+        """Spans of configured phones that are not part of a longer digit string, in order.
 
         A digit right before the match, or a digit group separated from it by
         nothing but spaces (`18001 0800 0282 878`, a text-relay prefix), makes it
         part of another number. A `(` right before is part of the number when
-        the match closes it (`(617) 495-6890`, `(+33) 4 90 26 07 16`).
+        the match closes it (`(617) 495-6890`, `(+33) 4 90 26 07 16`). Of spans
+        starting at the same byte the longest wins, and a span overlapping the
+        one before it is dropped. The C automaton, where built, does all this itself.
         """
-        spans: list[tuple[int, int]] = []
+        if self._automaton is not None:
+            return self._automaton.spans(body)
+        by_start: list[tuple[int, int]] = []  # (start, -end): the longest first at a start
         for start, end, international in self.raw_matches(body):
             span = _span(body, start, end, international)
             if span is not None:
-                spans.append(span)
-        spans.sort(key=lambda span: (span[0], -span[1]))
+                by_start.append((span[0], -span[1]))
+        by_start.sort()
+        spans: list[tuple[int, int]] = []
         last_end = 0
-        for start, end in spans:
+        for start, negative_end in by_start:
             if start >= last_end:
-                last_end = end
-                yield start, end
+                last_end = -negative_end
+                spans.append((start, last_end))
+        return spans
 
     def read(self, body: bytes, start: int, end: int) -> Reading | None:
         """The phone a match spells, or None when it spells none (cannot normally happen)."""
-        chunk = body[start:end]
-        if not _ESCAPES.search(chunk):
-            return self._read_plain(chunk, start)
+        written = body[start:end]
+        if plain(written):
+            return self.read_plain(written, start)
         digits: list[str] = []
         positions: list[int] = []
         international = False
@@ -184,22 +205,28 @@ class Matcher:
                 international = True
         return self._reading("".join(digits), tuple(positions), international)
 
-    def _read_plain(self, chunk: bytes, start: int) -> Reading | None:
-        """The common case: digits and plain separators only, no markup or escapes."""
-        text, positions = _plain_digits(chunk, start)
-        return self._reading(text, positions, b"+" in chunk[:3])
+    def read_plain(self, written: bytes, start: int) -> Reading | None:
+        """`read` of a match that is `plain`: every digit byte in it counts."""
+        digits = written.translate(None, _NOT_DIGITS).decode("ascii")
+        positions = tuple(compress(range(start, start + len(written)), written.translate(_FLAGS)))
+        return self._reading(digits, positions, written.find(b"+", 0, 3) >= 0)
 
     def _reading(
         self, text: str, positions: tuple[int, ...], international: bool
     ) -> Reading | None:
-        prefix = 0
-        if not international and text.startswith("00"):
-            international, prefix, text = True, 2, text[2:]
-        form: Form = "international" if international else "national"
-        phone = self._by_digits.get((form, text))
-        if phone is None:
-            return None
-        return Reading(phone, form, "0" * prefix + text, positions, prefix)
+        if international:
+            phone = self._international_phones.get(text)
+            return None if phone is None else Reading(phone, "international", text, positions, 0)
+        if text.startswith("00"):
+            phone = self._international_phones.get(text[2:])
+            return None if phone is None else Reading(phone, "international", text, positions, 2)
+        phone = self._national_phones.get(text)
+        return None if phone is None else Reading(phone, "national", text, positions, 0)
+
+
+def plain(written: bytes) -> bool:
+    """Whether a match is digits and plain separators only: no tags, entities or escapes."""
+    return len(written.translate(None, _ESCAPES)) == len(written)
 
 
 def _span(body: bytes, start: int, end: int, international: bool) -> tuple[int, int] | None:
@@ -208,11 +235,19 @@ def _span(body: bytes, start: int, end: int, international: bool) -> tuple[int, 
         if prefix is None:
             return None
         start = prefix.start()
-    if _NEIGHBOUR_BEFORE.search(body, max(0, start - 16), start):
+    if (
+        start
+        and body[start - 1] in _NEIGHBOUR_BEFORE_LAST
+        and _NEIGHBOUR_BEFORE.search(body, max(0, start - 16), start)
+    ):
         return None
-    if _NEIGHBOUR_AFTER.match(body, end):
+    if (
+        end < len(body)
+        and body[end] in _NEIGHBOUR_AFTER_FIRST
+        and _NEIGHBOUR_AFTER.match(body, end)
+    ):
         return None
-    if start and body[start - 1] == 0x28 and b")" in body[start:end]:
+    if start and body[start - 1] == 0x28 and body.find(b")", start, end) >= 0:
         start -= 1
     return start, end
 
@@ -291,11 +326,6 @@ def _lone_first_digit(phone: Phone, digits: str) -> bool:
 
 def _literal_first(first: bytes, tail: bytes) -> re.Pattern[bytes]:
     return re.compile(re.escape(first) + rb"(?:" + tail + rb")(?![0-9])", re.DOTALL)
-
-
-def _plain_digits(chunk: bytes, start: int) -> tuple[str, tuple[int, ...]]:
-    positions = tuple(start + m.start() for m in _DIGIT.finditer(chunk))
-    return _NON_DIGITS.sub(b"", chunk).decode("ascii"), positions
 
 
 def _after_country_code(phone: Phone) -> list[str]:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 from typing import TYPE_CHECKING, Literal
 
 from rules.html import MARKUP, START_TAG_NAME
@@ -34,6 +35,7 @@ REVEAL_SCRIPT = '<script src="{src}" defer></script>'
 _BODY_END = re.compile(rb"</body[\t\n\f\r />]", re.IGNORECASE)
 _LINK_END = re.compile(rb"</a[\t\n\f\r />]", re.IGNORECASE)
 _FORMAT_SEPARATORS = re.compile(r"[ \-]+")  # between phonenumbers' digit groups
+_START_END = itemgetter(0, 1)  # edits in page order; a stable sort keeps insertions in order
 
 
 @dataclass(frozen=True)
@@ -45,16 +47,23 @@ class Tracking:
 
 
 def direct(page: Page, assignments: Mapping[str, Tracking], code_template: str) -> bytes:
+    source = page.source
     edits: list[Edit] = []
     for occurrence in page.occurrences:
         tracking = assignments.get(occurrence.phone.e164)
         if tracking is None:
             continue
         try:
-            edits.extend(_number_edits(page, occurrence, tracking, code_template))
+            target = _target_digits(occurrence, tracking)
         except PhoneError:  # not a number at all: this phone keeps its original
             continue
-    return page.restore(splice(page.source, edits))
+        if target is not None and len(target) == len(occurrence.digits):
+            edits.append(_digits_in_place(source, occurrence.positions, target))
+        else:
+            edits.extend(_reformat_edits(page, occurrence, tracking))
+        if tracking.code:
+            edits.append(_code_edit(page, occurrence, tracking.code, code_template))
+    return page.restore(splice(source, edits))
 
 
 def click(page: Page, tokens: Mapping[str, str], script_src: str, label: str) -> bytes:
@@ -104,37 +113,27 @@ def write_like(
 
 def splice(body: bytes, edits: Iterable[Edit]) -> bytes:
     """`body` with each (start, end, new) edit applied; edits must not overlap."""
-    pieces: list[bytes] = []
+    view = memoryview(body)  # slices of a view copy nothing: the join is the one copy
+    pieces: list[bytes | memoryview] = []
     pos = 0
-    for start, end, new in sorted(edits, key=lambda edit: (edit[0], edit[1])):
+    for start, end, new in sorted(edits, key=_START_END):
         if start < pos:
             continue
-        pieces.append(body[pos:start])
+        pieces.append(view[pos:start])
         pieces.append(new)
         pos = end
     if not pieces:
         return body
-    pieces.append(body[pos:])
+    pieces.append(view[pos:])
     return b"".join(pieces)
 
 
-def _number_edits(
-    page: Page, occurrence: Occurrence, tracking: Tracking, template: str
-) -> list[Edit]:
-    target = _target_digits(occurrence, tracking)
-    positions = occurrence.positions
-    if target is not None and len(target) == len(occurrence.digits):
-        edits = [_digits_in_place(page.source, positions, target)]
-    else:
-        edits = _reformat_edits(page, occurrence, tracking)
-    if tracking.code:
-        end = positions[-1] + 1
-        if occurrence.where == "tel":
-            edits.append((end, end, b"," + html.escape(tracking.code).encode("ascii", "ignore")))
-        else:
-            suffix = template.format(code=html.escape(tracking.code))
-            edits.append((end, end, _encode(page, suffix)))
-    return edits
+def _code_edit(page: Page, occurrence: Occurrence, code: str, template: str) -> Edit:
+    """The tracking code after the number: `,code` in a tel: link, the template in text."""
+    end = occurrence.positions[-1] + 1
+    if occurrence.where == "tel":
+        return (end, end, b"," + html.escape(code).encode("ascii", "ignore"))
+    return (end, end, _encode(page, template.format(code=html.escape(code))))
 
 
 def _digits_in_place(source: bytes, positions: tuple[int, ...], digits: str) -> Edit:

@@ -30,21 +30,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import attrgetter
 from urllib.parse import unquote
 
 from rules import charset as charsets
 from rules import html, render
 from rules.html import Tag
-from rules.numbers import Form, Matcher, Reading
+from rules.numbers import Form, Matcher, plain
 from rules.phones import Phone
 from rules.render import Tracking, Where
 from rules.selectors import SKIP_ATTRIBUTE, filter_by_selectors
-from rules.tokenizer import HIDDEN, START_TAG, TEXT, Position, classify, contains
+from rules.tokenizer import START_TAG, TEXT, Position, classify, contains
 
 __all__ = ["Matcher", "Occurrence", "Page", "Tracking", "page_title", "scan"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Occurrence:
     """One place a configured phone is written: its byte span and where it stands."""
 
@@ -64,6 +66,37 @@ class Occurrence:
     """For tel: the start tag whose href holds the number."""
     value: tuple[int, int] | None = field(default=None, repr=False)
     """For tel: the href value's span."""
+
+    def __init__(
+        self,
+        phone: Phone,
+        where: Where,
+        start: int,
+        end: int,
+        text: str,
+        form: Form,
+        digits: str,
+        positions: tuple[int, ...],
+        prefix_digits: int = 0,
+        tag: Tag | None = None,
+        value: tuple[int, int] | None = None,
+    ) -> None:
+        # Built once per match on every page: one dict set at once, where the frozen
+        # dataclass's own __init__ would call object.__setattr__ once per field.
+        fields = {
+            "phone": phone,
+            "where": where,
+            "start": start,
+            "end": end,
+            "text": text,
+            "form": form,
+            "digits": digits,
+            "positions": positions,
+            "prefix_digits": prefix_digits,
+            "tag": tag,
+            "value": value,
+        }
+        object.__setattr__(self, "__dict__", fields)
 
 
 @dataclass(frozen=True)
@@ -90,10 +123,10 @@ class Page:
         """Rendered source bytes back in the page's own encoding."""
         return self.wide.back(source) if self.wide is not None else source
 
-    @property
+    @cached_property
     def phones(self) -> tuple[Phone, ...]:
-        """Distinct phones found, in document order."""
-        return tuple(dict.fromkeys(occurrence.phone for occurrence in self.occurrences))
+        """Distinct phones found, in document order (asked for more than once per page)."""
+        return tuple(dict.fromkeys(map(attrgetter("phone"), self.occurrences)))
 
     def counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
@@ -136,15 +169,15 @@ def scan(
     if wide is None and not charsets.scannable(encoding):
         return Page(body, encoding, "", ())
     source, source_charset = (wide.utf8, "utf-8") if wide else (body, encoding)
-    spans = list(matcher.finditer(source))
-    probes = sorted({offset for start, end in spans for offset in _probes(source, start, end)})
+    spans = matcher.spans(source)
+    probes = _probes(source, spans)
     rows, title_span = classify(source, probes, want_title=True)
     places = dict(zip(probes, rows, strict=True))
-    found: list[Occurrence] = []
-    for start, end in spans:
-        occurrence = _place(source, matcher, places, start, end, source_charset)
-        if occurrence is not None:
-            found.append(occurrence)
+    found = [
+        occurrence
+        for start, end in spans
+        if (occurrence := _place(source, matcher, places, start, end, source_charset)) is not None
+    ]
     if found and (include or exclude or contains(source, SKIP_ATTRIBUTE)):
         found = filter_by_selectors(source, found, include, exclude)
     title = html.title_text(source, title_span, source_charset)
@@ -159,13 +192,18 @@ def page_title(body: bytes, *, charset: str | None = None) -> str:
     return scan(body, _NO_PHONES, charset=charset).title
 
 
-def _probes(body: bytes, start: int, end: int) -> list[int]:
-    """The offsets that place a match: its first and last bytes, and inside each `<` in it."""
-    probes = [start, end - 1]
-    lt = body.find(b"<", start, end)
-    while lt >= 0:
-        probes.append(lt + 1)
-        lt = body.find(b"<", lt + 1, end)
+def _probes(body: bytes, spans: list[tuple[int, int]]) -> list[int]:
+    """The offsets that place the matches, sorted: each one's first and last bytes, and
+    the byte after each `<` in it (an offset twice gets the same answer twice)."""
+    probes: list[int] = []
+    for start, end in spans:
+        probes.append(start)
+        lt = body.find(b"<", start, end)
+        while lt >= 0:
+            probes.append(lt + 1)
+            lt = body.find(b"<", lt + 1, end)
+        probes.append(end - 1)
+    probes.sort()  # in order already (spans are, and end with a digit): one pass
     return probes
 
 
@@ -179,24 +217,63 @@ def _place(
 ) -> Occurrence | None:
     """The occurrence a match is, by where the tokenizer puts it; None where never rewritten."""
     row = places[start]
-    if row[0] == HIDDEN:
+    kind = row[0]
+    if kind == TEXT:
+        return _in_text(body, matcher, places, start, end, encoding)
+    if kind == START_TAG and _in_href_value(body, row, start, end):
+        return _in_link(body, matcher, row, start, end, encoding)
+    return None
+
+
+def _in_text(
+    body: bytes,
+    matcher: Matcher,
+    places: Mapping[int, Position],
+    start: int,
+    end: int,
+    encoding: str,
+) -> Occurrence | None:
+    if places[end - 1][0] != TEXT:
         return None
-    if row[0] == START_TAG and not _in_href_value(body, row, start, end):
+    written = body[start:end]
+    if plain(written):  # the usual number: no tags or entities to look at
+        reading = matcher.read_plain(written, start)
+        text = html.decode_plain(written, encoding)
+    elif _visible_throughout(body, places, start, end):
+        reading = matcher.read(body, start, end)
+        text = html.decode_text(written, encoding)
+    else:
         return None
+    if reading is None:
+        return None
+    phone, form, digits, positions, prefix_digits = reading
+    return Occurrence(phone, "text", start, end, text, form, digits, positions, prefix_digits)
+
+
+def _in_link(
+    body: bytes, matcher: Matcher, row: Position, start: int, end: int, encoding: str
+) -> Occurrence | None:
     reading = matcher.read(body, start, end)
     if reading is None:
         return None
-    if row[0] == TEXT:
-        if not _visible_throughout(body, places, start, end):
-            return None
-        text = html.decode_text(body[start:end], encoding)
-        return _occurrence(reading, "text", start, end, text)
     tag = Tag(row[1], row[2], html.tag_name(body, row[1]))
-    link = html.phone_link_value(body, tag)
-    if link is None or (link.start, link.end) != (row[5], row[6]) or end > link.end:
+    if not _phone_link(body, tag, row):
         return None
+    phone, form, digits, positions, prefix_digits = reading
     text = unquote(html.unescape_bytes(body[start:end], encoding), errors="replace")
-    return _occurrence(reading, "tel", start, end, text, tag, (link.start, link.end))
+    return Occurrence(
+        phone,
+        "tel",
+        start,
+        end,
+        text,
+        form,
+        digits,
+        positions,
+        prefix_digits,
+        tag,
+        (row[5], row[6]),
+    )
 
 
 def _in_href_value(body: bytes, row: Position, start: int, end: int) -> bool:
@@ -209,10 +286,20 @@ def _in_href_value(body: bytes, row: Position, start: int, end: int) -> bool:
     )
 
 
+def _phone_link(body: bytes, tag: Tag, row: Position) -> bool:
+    """Whether the href value the match stands in (`_in_href_value`) is the tag's phone link.
+
+    Of duplicate attributes HTML5 keeps the first: only when the tag writes `href`
+    before this one (rare) are its attributes read.
+    """
+    if html.PHONE_ATTRIBUTE in body[tag.start : row[3]].lower():
+        link = html.phone_link_value(body, tag)
+        return link is not None and (link.start, link.end) == (row[5], row[6])
+    return html.is_phone_link(body, row[5], row[6])
+
+
 def _visible_throughout(body: bytes, places: Mapping[int, Position], start: int, end: int) -> bool:
     """A match in text stays in text: only inline tags and comments may stand inside it."""
-    if places[end - 1][0] != TEXT:
-        return False
     lt = body.find(b"<", start, end)
     while lt >= 0:
         kind, construct_start, construct_end = places[lt + 1][:3]
@@ -228,27 +315,3 @@ def _inline_markup(body: bytes, start: int) -> bool:
         return True
     tag = html.TAG.match(body, start)
     return tag is not None and tag.group(1).lower() in html.INLINE_ELEMENTS
-
-
-def _occurrence(
-    reading: Reading,
-    where: Where,
-    start: int,
-    end: int,
-    text: str,
-    tag: Tag | None = None,
-    value: tuple[int, int] | None = None,
-) -> Occurrence:
-    return Occurrence(
-        phone=reading.phone,
-        where=where,
-        start=start,
-        end=end,
-        text=text,
-        form=reading.form,
-        digits=reading.digits,
-        positions=reading.positions,
-        prefix_digits=reading.prefix_digits,
-        tag=tag,
-        value=value,
-    )

@@ -152,10 +152,13 @@ def attribute_spans(body: bytes, start: int, end: int) -> list[tuple[int, int, i
     found: list[tuple[int, int, int, int]] = []
     pos = start
     while (match := _ATTRIBUTE_PARTS.match(body, pos, end)) is not None:
-        value = next(
-            ((match.start(g), match.end(g)) for g in (2, 3, 4) if match.start(g) >= 0), None
-        )
-        found.append((*match.span(1), *(value or (-1, -1))))
+        # Groups 2 to 4 are the value's alternatives: the last one matched is the value.
+        value = match.lastindex
+        name_start, name_end = match.span(1)
+        if value is not None and value > 1:
+            found.append((name_start, name_end, *match.span(value)))
+        else:
+            found.append((name_start, name_end, -1, -1))
         pos = match.end()
     return found
 

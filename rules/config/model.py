@@ -118,15 +118,18 @@ class Rule:
     exclude: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _by_e164: Mapping[str, PhoneRule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pattern", compile_paths(self.paths))
+        by_e164 = {p.phone.e164: p for p in reversed(self.phones)}  # the first one wins
+        object.__setattr__(self, "_by_e164", by_e164)
 
     def matches(self, path: str) -> bool:
         return self._pattern.fullmatch(path.partition("?")[0]) is not None
 
     def phone_rule(self, e164: str) -> PhoneRule | None:
-        return next((p for p in self.phones if p.phone.e164 == e164), None)
+        return self._by_e164.get(e164)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,11 @@ from a request, so cardinality stays bounded.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -75,3 +79,10 @@ REWRITE_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
     registry=REGISTRY,
 )
+
+
+@lru_cache(maxsize=1024)
+def child(metric: MetricWrapperBase, *values: str) -> Any:
+    """`metric.labels(*values)`, looked up once per label set: `labels()` checks its
+    arguments and takes a lock on every call, and a request asks for several."""
+    return metric.labels(*values)

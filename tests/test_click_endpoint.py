@@ -17,6 +17,7 @@ from proxy.forwarded import CLIENT_IP
 from proxy.metrics import REGISTRY
 from proxy.providers import build_providers
 from proxy.providers.base import ViewResult
+from proxy.providers.http import ProviderHttp
 from sandbox.testing import RunningSandbox, running_sandbox
 
 SAMPLE = "04 90 26 07 16"
@@ -81,13 +82,13 @@ def make_endpoint(
 ) -> Callable[..., Awaitable[Endpoint]]:
     async def make(**server: object) -> Endpoint:
         cfg = config([optico(sandbox.url, sandbox.api_key)], [REVEAL], **server)
-        session = aiohttp.ClientSession()
-        providers = build_providers(cfg, session)
+        provider_http = ProviderHttp()
+        providers = build_providers(cfg, provider_http)
         clock = Clock()
         tokens = ClickTokens(SECRET, cfg.server.token_ttl, clock=clock)
         app = web.Application(middlewares=[client_ip])
         app.add_routes(click_routes(cfg, providers, tokens))
-        app.on_cleanup.append(lambda _: session.close())
+        app.on_cleanup.append(lambda _: provider_http.close())
         phones = (AVIGNON.phone, ANNECY.phone)
         view = await providers["optico"].view(
             page_view(visitor(), phones, rule_name="reveal", display="click")
@@ -273,9 +274,9 @@ async def test_freespee_reveal_asks_for_the_one_number(
     provider = freespee(sandbox.freespee_url, sandbox.freespee_secret, sandbox.adv_id)
     cfg = config([provider], [ads])
     tokens = ClickTokens(SECRET, 60)
-    async with aiohttp.ClientSession() as session:
+    async with ProviderHttp() as http:
         app = web.Application()
-        app.add_routes(click_routes(cfg, build_providers(cfg, session), tokens))
+        app.add_routes(click_routes(cfg, build_providers(cfg, http), tokens))
         http = await aiohttp_client(app)
         token = tokens.sign(ViewResult(), berlin.phone.e164, "ads", "030 15981100")
         response = await http.post("/__dni/click", data={"token": token}, headers=headers)

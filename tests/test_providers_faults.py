@@ -8,12 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import aiohttp
 import pytest
 from test_providers_setup import SENTINEL_KEY, optico, page_view, phone_rule, rule, visitor
 
 from proxy.metrics import REGISTRY
 from proxy.providers.base import ClickRequest
+from proxy.providers.http import ProviderHttp
 from proxy.providers.optico import OpticoProvider
 from sandbox.testing import RunningSandbox, demo_settings, running_sandbox
 
@@ -45,9 +45,9 @@ async def client(
     url: str, api_key: str, *, clock: Clock | None = None, **settings: object
 ) -> AsyncIterator[OpticoProvider]:
     config = optico(url, api_key, timeout=DEADLINE, **settings)
-    async with aiohttp.ClientSession() as session:
+    async with ProviderHttp() as http:
         yield OpticoProvider(
-            config, {"contact": CONTACT}, session, region="FR", clock=clock or Clock()
+            config, {"contact": CONTACT}, http, region="FR", clock=clock or Clock()
         )
 
 

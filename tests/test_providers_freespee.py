@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
 import pytest
 from test_providers_setup import (
     SENTINEL_KEY,
@@ -21,6 +20,7 @@ from test_providers_setup import (
 
 from proxy.providers.base import ClickRequest, PageView
 from proxy.providers.freespee import SESSION_COOKIE, FreespeeProvider
+from proxy.providers.http import ProviderHttp
 from rules.config import Parameter
 from sandbox.testing import RunningSandbox, running_sandbox
 
@@ -51,8 +51,8 @@ async def client(
     config = freespee(
         sandbox.freespee_url, secret or sandbox.freespee_secret, sandbox.adv_id, **settings
     )
-    async with aiohttp.ClientSession() as session:
-        yield FreespeeProvider(config, {"ads": ADS, "reveal": REVEAL}, session)
+    async with ProviderHttp() as http:
+        yield FreespeeProvider(config, {"ads": ADS, "reveal": REVEAL}, http)
 
 
 def ads_view(**visitor_settings: Any) -> PageView:

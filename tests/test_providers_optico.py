@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-import aiohttp
 import pytest
 from test_providers_setup import PIXEL, optico, page_view, phone_rule, rule, visitor
 
 from proxy.providers.base import ClickRequest, Visitor
+from proxy.providers.http import ProviderHttp
 from proxy.providers.optico import VISIT_COOKIE, OpticoProvider
 from rules.config import Rule
 from sandbox.testing import RunningSandbox, running_sandbox
@@ -33,8 +33,8 @@ async def client(
     sandbox: RunningSandbox, rules: Iterable[Rule] = (CONTACT, REVEAL), **settings: object
 ) -> AsyncIterator[OpticoProvider]:
     config = optico(sandbox.url, sandbox.api_key, **settings)
-    async with aiohttp.ClientSession() as session:
-        yield OpticoProvider(config, {r.name: r for r in rules}, session, region="FR")
+    async with ProviderHttp() as http:
+        yield OpticoProvider(config, {r.name: r for r in rules}, http, region="FR")
 
 
 async def test_direct_view_assigns_every_phone(sandbox: RunningSandbox) -> None:

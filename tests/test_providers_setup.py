@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-import aiohttp
 import pytest
 
 from proxy.providers import build_providers
 from proxy.providers.base import PageView, Visitor
 from proxy.providers.freespee import FreespeeProvider
+from proxy.providers.http import ProviderHttp
 from proxy.providers.optico import OpticoProvider
 from rules import Matcher, Phone, parse_phone
 from rules.config import (
@@ -127,8 +127,8 @@ async def test_one_client_per_provider_by_name() -> None:
         [optico("http://127.0.0.1:9", "k"), freespee("http://127.0.0.1:9/fs", "s", "adv")],
         [rule("contact", "optico", [phone_rule("04 90 26 07 16")])],
     )
-    async with aiohttp.ClientSession() as session:
-        providers = build_providers(cfg, session)
+    async with ProviderHttp() as http:
+        providers = build_providers(cfg, http)
         assert set(providers) == {"optico", "freespee"}
         assert isinstance(providers["optico"], OpticoProvider)
         assert isinstance(providers["freespee"], FreespeeProvider)
@@ -143,8 +143,8 @@ async def test_reprs_hide_the_keys() -> None:
         ],
         [],
     )
-    async with aiohttp.ClientSession() as session:
-        providers = build_providers(cfg, session)
+    async with ProviderHttp() as http:
+        providers = build_providers(cfg, http)
     for provider in providers.values():
         assert SENTINEL_KEY not in repr(provider)
         assert SENTINEL_KEY not in str(vars(provider).get("_guard"))
@@ -168,12 +168,12 @@ async def test_static_parameters_over_freespee_limits(name: str, length: int, fa
         parameters=(Parameter("custnr", "ok"), Parameter(name, "x" * length)),
     )
     cfg = config([freespee("http://127.0.0.1:9/fs", "s", "adv")], [long_rule])
-    async with aiohttp.ClientSession() as session:
+    async with ProviderHttp() as http:
         if not fails:
-            build_providers(cfg, session)
+            build_providers(cfg, http)
             return
         with pytest.raises(ConfigError) as raised:
-            build_providers(cfg, session)
+            build_providers(cfg, http)
     assert raised.value.key == f"rules[0].parameters.{name}"
     assert name in str(raised.value)
 
@@ -186,5 +186,5 @@ async def test_static_limits_apply_to_freespee_rules_only() -> None:
         parameters=(Parameter("custnr", "x" * 100),),
     )
     cfg = config([optico("http://127.0.0.1:9", "k")], [optico_rule])
-    async with aiohttp.ClientSession() as session:
-        build_providers(cfg, session)
+    async with ProviderHttp() as http:
+        build_providers(cfg, http)

@@ -238,7 +238,9 @@ FAULTS = [
     pytest.param({"latency_ms": 2000}, "timeout", "deadline passed", id="latency-beyond-deadline"),
     pytest.param({"error_rate": 1.0}, "error", f"HTTP 500: {MSG_SYSTEM}", id="error-status"),
     pytest.param({"hang": True}, "timeout", "deadline passed", id="hang"),
-    pytest.param({"close": True}, "error", "ServerDisconnectedError", id="closed-connection"),
+    pytest.param(
+        {"close": True}, "error", "connection closed before an answer", id="closed-connection"
+    ),
     pytest.param({"malformed": True}, "bad_response", "JSONDecodeError", id="malformed-json"),
     pytest.param({"exhausted": True}, "error", f"HTTP 500: {MSG_NO_NUMBER}", id="no-number-left"),
 ]

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -15,6 +14,7 @@ from test_providers_setup import config, optico, page_view, phone_rule, rule, vi
 
 from proxy.click import ClickTokens, click_routes, reveal_script_src
 from proxy.providers import build_providers
+from proxy.providers.http import ProviderHttp
 from sandbox.testing import RunningSandbox, running_sandbox
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -64,8 +64,8 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
 @pytest.fixture
 async def site(aiohttp_server: ServerFactory, sandbox: RunningSandbox) -> AsyncIterator[Site]:
     cfg = config([optico(sandbox.url, sandbox.api_key)], [REVEAL])
-    async with aiohttp.ClientSession() as session:
-        providers = build_providers(cfg, session)
+    async with ProviderHttp() as http:
+        providers = build_providers(cfg, http)
         tokens = ClickTokens(b"b" * 32, cfg.server.token_ttl)
         phones = (AVIGNON.phone, ANNECY.phone)
         view = await providers["optico"].view(

@@ -9,20 +9,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import aiohttp
-
 from proxy.providers.base import Provider
 from proxy.providers.freespee import FreespeeProvider
 from proxy.providers.freespee_params import check_static
+from proxy.providers.http import ProviderHttp
 from proxy.providers.optico import OpticoProvider
 from rules.config import Config
 
-__all__ = ["Provider", "build_providers"]
+__all__ = ["Provider", "ProviderHttp", "build_providers"]
 
 
 def build_providers(
     config: Config,
-    session: aiohttp.ClientSession,
+    http: ProviderHttp,
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Provider]:
@@ -38,8 +37,8 @@ def build_providers(
     for name, provider in config.providers.items():
         if provider.kind == "optico":
             providers[name] = OpticoProvider(
-                provider, rules, session, region=config.rewrite.region, clock=clock
+                provider, rules, http, region=config.rewrite.region, clock=clock
             )
         else:
-            providers[name] = FreespeeProvider(provider, rules, session, clock=clock)
+            providers[name] = FreespeeProvider(provider, rules, http, clock=clock)
     return providers

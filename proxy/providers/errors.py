@@ -13,7 +13,7 @@ Every error but `ProviderRejected` (and the refusals) counts against the provide
 breaker: a request the provider found invalid (a missing or bad parameter, a view it no
 longer knows) says nothing about its health.
 
-Every client translates foreign exceptions (aiohttp, asyncio, json) into this tree in
+Every client translates foreign exceptions (the HTTP client's, asyncio, json) into this tree in
 one context manager, `translated`. Messages never carry request or response bodies (Freespee's
 short, bounded `error` text excepted: it names why a call was refused): the API key
 travels in the Optico body and must not reach a log line.
@@ -21,13 +21,10 @@ travels in the Optico body and must not reach a log line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import ClassVar
 
-import aiohttp
-
 from proxy.logs import log_event
+from proxy.providers.http import AnswerTooLarge, HttpError
 
 
 class ProviderError(Exception):
@@ -62,22 +59,37 @@ class Overloaded(Refused):
     reason = "overloaded"
 
 
-@contextmanager
-def translated(label: str) -> Iterator[None]:
+def translated(label: str) -> Translated:
     """The one place foreign exceptions become `ProviderError`s, for every client.
 
     `label` (an endpoint or the provider's name) starts each message.
     """
-    try:
-        yield
-    except ProviderError:
-        raise
-    except TimeoutError as exc:
-        raise ProviderTimeout(f"{label}: deadline passed") from exc
-    except aiohttp.ClientError as exc:
-        raise ProviderUnavailable(f"{label}: {type(exc).__name__}") from exc
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # json and shape errors
-        raise BadResponse(f"{label}: {type(exc).__name__}") from exc
+    return Translated(label)
+
+
+class Translated:
+    """`translated`'s context manager: a class, as it wraps every provider call."""
+
+    __slots__ = ("_label",)
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None or isinstance(exc, ProviderError):
+            return
+        label = self._label
+        if isinstance(exc, TimeoutError):
+            raise ProviderTimeout(f"{label}: deadline passed") from exc
+        if isinstance(exc, AnswerTooLarge):
+            raise BadResponse(f"{label}: {exc}") from exc
+        if isinstance(exc, HttpError):
+            raise ProviderUnavailable(f"{label}: {exc}") from exc
+        if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):  # json, shapes
+            raise BadResponse(f"{label}: {type(exc).__name__}") from exc
 
 
 def log_fallback(provider: str, endpoint: str, exc: ProviderError) -> None:

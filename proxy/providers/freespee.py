@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import aiohttp
 import phonenumbers
 from cachetools import TTLCache
+from yarl import URL
 
 from proxy.providers.base import ClickRequest, ClickResult, PageView, ViewResult, Visitor
 from proxy.providers.breaker import Breaker
@@ -35,7 +35,8 @@ from proxy.providers.errors import (
 )
 from proxy.providers.freespee_params import anonymize_ip, parameters
 from proxy.providers.guard import CallGuard
-from proxy.providers.wire import json_object, read_json
+from proxy.providers.http import Answer, ProviderHttp
+from proxy.providers.wire import json_body, json_object
 from rules import Phone, PhoneError, Tracking, parse_phone
 from rules.config import ProviderConfig, Rule
 
@@ -60,7 +61,7 @@ class FreespeeProvider:
         self,
         config: ProviderConfig,
         rules: Mapping[str, Rule],
-        session: aiohttp.ClientSession,
+        http: ProviderHttp,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -72,7 +73,7 @@ class FreespeeProvider:
         self._anonymize = config.anonymize_ip
         self._timeout = config.timeout
         self._rules = rules
-        self._session = session
+        self._http = http
         breaker = Breaker(config.breaker_failures, config.breaker_cooldown, clock)
         self._guard = CallGuard(config.name, breaker, config.max_concurrency)
         self._sessions: TTLCache[str, str] = TTLCache(100_000, SESSION_TTL, timer=clock)
@@ -113,7 +114,7 @@ class FreespeeProvider:
         return ClickResult(tracking, fallback=None if tracking else "partial")
 
     async def close(self) -> None:
-        """Nothing to release: the HTTP session belongs to the proxy."""
+        """Nothing to release: the HTTP client belongs to the proxy."""
 
     def _body(
         self,
@@ -141,28 +142,23 @@ class FreespeeProvider:
     async def _post(self, endpoint: str, body: bytes) -> dict[str, Any]:
         signature = sign(body, self._secret)
         headers = {"Content-Type": "application/json", "X-HTTP-STATUSES": "true"}
-        params: dict[str, str] = {}
+        url = self._url
         if self._sign_in == "query":
-            params["sign"] = signature
+            url = str(URL(url).update_query(sign=signature))
         else:
             headers["X-SIGN"] = signature
-        async with self._guard.slot(endpoint):
-            with translated("freespee"):
-                async with asyncio.timeout(self._timeout):
-                    return await self._exchange(body, headers, params)
+        with self._guard.slot(endpoint), translated("freespee"):
+            async with asyncio.timeout(self._timeout):
+                return await self._exchange(url, body, headers)
 
-    async def _exchange(
-        self, body: bytes, headers: dict[str, str], params: dict[str, str]
-    ) -> dict[str, Any]:
-        async with self._session.post(
-            self._url, data=body, headers=headers, params=params, allow_redirects=False
-        ) as response:
-            if response.status != 200:
-                said = _said(await _error_envelope(response))
-                if response.status == 400:  # this request was wrong; the service is fine
-                    raise ProviderRejected(f"freespee: HTTP 400{said}")
-                raise ProviderUnavailable(f"freespee: HTTP {response.status}{said}")
-            payload = json_object(await read_json(response), "freespee")
+    async def _exchange(self, url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        answer = await self._http.post(url, body, headers)
+        if answer.status != 200:
+            said = _said(_error_envelope(answer))
+            if answer.status == 400:  # this request was wrong; the service is fine
+                raise ProviderRejected(f"freespee: HTTP 400{said}")
+            raise ProviderUnavailable(f"freespee: HTTP {answer.status}{said}")
+        payload = json_object(json_body(answer), "freespee")
         if payload.get("success") is not True:
             raise ProviderUnavailable(f"freespee: success is not true{_said(payload)}")
         return payload
@@ -181,11 +177,11 @@ class FreespeeProvider:
         return session
 
 
-async def _error_envelope(response: aiohttp.ClientResponse) -> object:
+def _error_envelope(answer: Answer) -> object:
     """The body of an error status, if it is JSON; whatever else it is says nothing more."""
     try:
-        return await read_json(response, ERROR_BODY_MAX)
-    except (ProviderError, ValueError, aiohttp.ClientError):
+        return json_body(answer, ERROR_BODY_MAX)
+    except (ProviderError, ValueError):
         return None
 
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from proxy.logs import log_event
-from proxy.metrics import BREAKER_STATE, PROVIDER_CALLS, PROVIDER_LATENCY
+from proxy.metrics import BREAKER_STATE, PROVIDER_CALLS, PROVIDER_LATENCY, child
 from proxy.providers.breaker import STATE_CODES, Breaker
 from proxy.providers.errors import BreakerOpen, Overloaded, ProviderError, ProviderRejected
 
@@ -35,11 +33,11 @@ class CallGuard:
         self._max = max_concurrency
         self._inflight = 0
         self._published = breaker.state
-        self._publish_state()
+        self._gauge = BREAKER_STATE.labels(provider)
+        self._gauge.set(STATE_CODES[breaker.state])
 
-    @asynccontextmanager
-    async def slot(self, endpoint: str) -> AsyncIterator[Outcome]:
-        """Hold a call slot; raises `Refused` at once, records how the call ended."""
+    def slot(self, endpoint: str) -> Call:
+        """A call slot for `with`; raises `Refused` at once, records how the call ended."""
         if self._inflight >= self._max:
             self._count(endpoint, Overloaded.reason)
             raise Overloaded(f"{self._provider}: {self._max} calls in flight")
@@ -48,36 +46,54 @@ class CallGuard:
             raise BreakerOpen(f"{self._provider}: breaker open")
         self._publish_state()
         self._inflight += 1
-        started = time.perf_counter()
-        outcome = Outcome()
-        try:
-            yield outcome
-        except ProviderRejected as exc:
+        return Call(self, endpoint)
+
+    def _ended(self, call: Call, exc: BaseException | None) -> None:
+        outcome = call.outcome
+        if exc is None:
+            self._breaker.record_success()
+        elif isinstance(exc, ProviderRejected):
             self._breaker.record_success()  # the provider answered, and sanely
             outcome.status = exc.reason
-            raise
-        except ProviderError as exc:
+        elif isinstance(exc, ProviderError):
             self._breaker.record_failure()
             outcome.status = exc.reason
-            raise
-        except BaseException:
+        else:
             self._breaker.record_abandoned()
             outcome.status = "cancelled"
-            raise
-        else:
-            self._breaker.record_success()
-        finally:
-            self._inflight -= 1
-            PROVIDER_LATENCY.labels(self._provider, endpoint).observe(time.perf_counter() - started)
-            self._count(endpoint, outcome.status)
-            self._publish_state()
+        self._inflight -= 1
+        elapsed = time.perf_counter() - call.started
+        child(PROVIDER_LATENCY, self._provider, call.endpoint).observe(elapsed)
+        self._count(call.endpoint, outcome.status)
+        self._publish_state()
 
     def _count(self, endpoint: str, status: str) -> None:
-        PROVIDER_CALLS.labels(self._provider, endpoint, status).inc()
+        child(PROVIDER_CALLS, self._provider, endpoint, status).inc()
 
     def _publish_state(self) -> None:
         state = self._breaker.state
-        if state != self._published and state != "half_open":
+        if state == self._published:
+            return
+        if state != "half_open":
             log_event(f"breaker_{state}", logging.WARNING, provider=self._provider)
         self._published = state
-        BREAKER_STATE.labels(self._provider).set(STATE_CODES[state])
+        self._gauge.set(STATE_CODES[state])
+
+
+class Call:
+    """One call holding a slot; a class rather than a generator-based context manager, as it
+    wraps every page view's provider call."""
+
+    __slots__ = ("_guard", "endpoint", "outcome", "started")
+
+    def __init__(self, guard: CallGuard, endpoint: str) -> None:
+        self._guard = guard
+        self.endpoint = endpoint
+        self.outcome = Outcome()
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> Outcome:
+        return self.outcome
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        self._guard._ended(self, exc)

@@ -18,8 +18,6 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-import aiohttp
-
 from proxy.providers.base import ClickRequest, ClickResult, PageView, ViewResult
 from proxy.providers.breaker import Breaker
 from proxy.providers.errors import (
@@ -31,8 +29,9 @@ from proxy.providers.errors import (
     translated,
 )
 from proxy.providers.guard import CallGuard, Outcome
+from proxy.providers.http import ProviderHttp
 from proxy.providers.visits import Visits
-from proxy.providers.wire import json_object, read_json
+from proxy.providers.wire import json_body, json_object
 from rules import Phone, PhoneError, Tracking, parse_phone
 from rules.config import PhoneRule, ProviderConfig, Rule
 
@@ -48,7 +47,7 @@ class OpticoProvider:
         self,
         config: ProviderConfig,
         rules: Mapping[str, Rule],
-        session: aiohttp.ClientSession,
+        http: ProviderHttp,
         *,
         region: str,
         clock: Callable[[], float] = time.monotonic,
@@ -58,7 +57,7 @@ class OpticoProvider:
         self._api_key = config.api_key
         self._timeout = config.timeout
         self._rules = rules
-        self._session = session
+        self._http = http
         self._region = region
         breaker = Breaker(config.breaker_failures, config.breaker_cooldown, clock)
         self._guard = CallGuard(config.name, breaker, config.max_concurrency)
@@ -99,7 +98,7 @@ class OpticoProvider:
             return ClickResult(None, fallback=exc.reason)
 
     async def close(self) -> None:
-        """Nothing to release: the HTTP session belongs to the proxy."""
+        """Nothing to release: the HTTP client belongs to the proxy."""
 
     async def _known_visit(self, view: PageView) -> str | None:
         cookie = view.visitor.cookies.get(VISIT_COOKIE, "")
@@ -158,21 +157,17 @@ class OpticoProvider:
         body = "&".join(f"{name}={_quoted(value)}" for name, value in fields).encode("ascii")
         if deadline is None:
             deadline = asyncio.get_running_loop().time() + self._timeout
-        async with self._guard.slot(endpoint) as outcome:
-            with translated(endpoint):
-                async with asyncio.timeout_at(deadline):
-                    payload = await self._exchange(endpoint, body)
-                outcome.status = _status(endpoint, payload)
+        with self._guard.slot(endpoint) as outcome, translated(endpoint):
+            async with asyncio.timeout_at(deadline):
+                payload = await self._exchange(endpoint, body)
+            outcome.status = _status(endpoint, payload)
         return payload, outcome
 
     async def _exchange(self, endpoint: str, body: bytes) -> dict[str, Any]:
-        url = f"{self._url}/{endpoint}"
-        async with self._session.post(
-            url, data=body, headers=_FORM, allow_redirects=False
-        ) as response:
-            if response.status != 200:
-                raise ProviderUnavailable(f"{endpoint}: HTTP {response.status}")
-            return json_object(await read_json(response), endpoint)
+        answer = await self._http.post(f"{self._url}/{endpoint}", body, _FORM)
+        if answer.status != 200:
+            raise ProviderUnavailable(f"{endpoint}: HTTP {answer.status}")
+        return json_object(json_body(answer), endpoint)
 
     def _surtax_numbers(self, view: PageView, payload: dict[str, Any]) -> dict[str, Tracking]:
         assigned = payload.get("surtaxPhones") or {}

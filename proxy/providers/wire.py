@@ -1,6 +1,6 @@
-"""HTTP details both clients share: bounded body reads.
+"""What both clients do with an answer's body: parse it as the JSON object the contract promises.
 
-Foreign exceptions (aiohttp, json, unicode) are left to each client's translator.
+Foreign exceptions (json, unicode) are left to each client's translator.
 """
 
 from __future__ import annotations
@@ -8,24 +8,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiohttp
-
 from proxy.providers.errors import BadResponse
-
-MAX_BODY = 64 * 1024
-"""A tracking answer is a few hundred bytes; anything this large is not one."""
+from proxy.providers.http import Answer
 
 
-async def read_json(response: aiohttp.ClientResponse, limit: int = MAX_BODY) -> Any:
-    """The response body parsed as JSON; `BadResponse` when it is too large or not JSON."""
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(16 * 1024):
-        body += chunk
-        if len(body) > limit:
-            raise BadResponse(f"HTTP {response.status}: body over {limit} bytes")
-    if not body.strip():
-        raise BadResponse(f"HTTP {response.status}: empty body")
-    return json.loads(body)
+def json_body(answer: Answer, limit: int | None = None) -> Any:
+    """The answer's body parsed as JSON; `BadResponse` when it is empty, too large or not JSON."""
+    if limit is not None and len(answer.body) > limit:
+        raise BadResponse(f"HTTP {answer.status}: body over {limit} bytes")
+    if not answer.body.strip():
+        raise BadResponse(f"HTTP {answer.status}: empty body")
+    return json.loads(answer.body)
 
 
 def json_object(value: Any, what: str) -> dict[str, Any]:

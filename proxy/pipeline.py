@@ -18,7 +18,8 @@ This is the one place that decides to fail open. What the client receives:
   the bytes read so far, then the rest, streamed; never truncated;
 - content coding unknown, stacked or corrupt, or decoded body over the cap:
   the upstream bytes and headers unchanged;
-- scanner or renderer exception: the upstream bytes and headers unchanged;
+- scanner, renderer or provider client exception (a bug): the upstream bytes and
+  headers unchanged, and the traceback logged;
 - no configured phone on the page: the upstream bytes unchanged (plus the visit
   cookies), the view recorded in the background;
 - provider timeout, error, garbage, WARNING, open breaker or saturation: the
@@ -48,7 +49,7 @@ from proxy.headers import (
     media_type,
 )
 from proxy.limits import Hold
-from proxy.logs import RequestRecord
+from proxy.logs import EVENTS, RequestRecord
 from proxy.providers.base import Provider, ViewResult
 from proxy.runtime import Runtime
 from proxy.upstream import UpstreamResponse
@@ -211,7 +212,7 @@ async def _rewrite(
     out_coding = codec.choose(ex.request.headers.get("Accept-Encoding", ""), scanned.coding)
     out = codec.encode(body, out_coding)
     rewrite.rewritten_headers(headers, out_coding)
-    metrics.PAGES_REWRITTEN.labels(scanned.rule.display).inc()
+    metrics.child(metrics.PAGES_REWRITTEN, scanned.rule.display).inc()
     metrics.NUMBERS_SWAPPED.inc(ex.record.phones_swapped)
     metrics.REWRITE_SECONDS.observe(scanned.spent + time.perf_counter() - started)
     ex.record.outcome = "rewritten"
@@ -254,7 +255,7 @@ def _scan(ex: Exchange, rule: Rule, up: UpstreamResponse, html: bytes) -> Page |
             exclude=rule.exclude,
         )
     except Exception:  # the scanner promises not to raise; a page must still be served
-        _fail_open(ex.record, "scan")
+        _internal_error(ex.record, "scan")
         return None
 
 
@@ -270,10 +271,14 @@ async def _ask(ex: Exchange, provider: Provider, key: str, page: Page, rule: Rul
         rule_name=rule.name,
     )
     started = time.perf_counter()
-    result = await provider.view(view)
+    try:
+        result = await provider.view(view)
+    except Exception:  # providers answer trouble with a fallback; this is a bug in one
+        _internal_error(ex.record, "provider")
+        return ViewResult(fallback="internal")
     ex.record.provider_ms = round((time.perf_counter() - started) * 1000, 2)
     if result.fallback is not None:
-        metrics.FALLBACKS.labels(result.fallback).inc()
+        metrics.child(metrics.FALLBACKS, result.fallback).inc()
         ex.record.outcome, ex.record.reason = "fallback", f"provider_{result.fallback}"
     return result
 
@@ -283,7 +288,7 @@ def _render(rt: Runtime, ex: Exchange, scanned: Scanned, result: ViewResult) -> 
     try:
         rendered = rewrite.render(rt, scanned.page, scanned.rule, result)
     except Exception:  # a renderer bug must not cost the visitor the page
-        _fail_open(ex.record, "render")
+        _internal_error(ex.record, "render")
         return None
     if rendered is None:
         return None
@@ -319,6 +324,12 @@ def _record_later(
     rt.background.spawn(provider.view(view), what="record_view")
 
 
+def _internal_error(record: RequestRecord, where: str) -> None:
+    """A bug met on a page: the page goes out unchanged, the traceback goes to the log."""
+    _fail_open(record, where)
+    EVENTS.error("internal_error", exc_info=True, extra={"fields": {"where": where}})
+
+
 def _fail_open(record: RequestRecord, reason: str) -> None:
     record.outcome, record.reason = "fail_open", reason
-    metrics.FALLBACKS.labels(reason).inc()
+    metrics.child(metrics.FALLBACKS, reason).inc()

@@ -12,6 +12,8 @@ from aiohttp import web
 from factories import html_page
 from harness import GOOGLEBOT_UA, running_proxy, running_site, sentinel_sandbox, settle
 
+from proxy.runtime import RUNTIME
+
 PAGE = html_page('<p>Tél : 04 90 26 07 16</p><a href="tel:+33490260716">Appeler</a>')
 NUMBER = re.compile(rb"<p>T\xc3\xa9l : (\d\d \d\d \d\d \d\d \d\d)</p>")
 
@@ -220,3 +222,32 @@ async def test_undecodable_pages_are_served_as_sent_and_the_log_says_why(
         (line,) = proxy.lines_about("/page/broken")
         assert '"outcome": "fail_open"' in line and f'"reason": "{reason}"' in line
         assert await views(sandbox) == 0
+
+
+class BrokenProvider:
+    """A provider client with a bug: it raises instead of answering with a fallback."""
+
+    name = "optico"
+
+    async def view(self, view: object) -> object:
+        raise ZeroDivisionError("a bug in a provider client")
+
+    async def click(self, click: object) -> object:
+        raise ZeroDivisionError("a bug in a provider client")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_provider_client_bug_serves_the_page_as_sent_and_logs_the_traceback() -> None:
+    async with running_site() as site, running_proxy(site) as proxy:
+        runtime = proxy.app[RUNTIME]
+        runtime.providers = {name: BrokenProvider() for name in runtime.providers}
+        site.page("/page/a", PAGE, headers={"ETag": '"e1"'})
+        status, headers, body = await proxy.get("/page/a")
+        assert status == 200 and body == PAGE.encode()
+        assert headers["ETag"] == '"e1"'
+        (line,) = proxy.lines_about("/page/a")
+        assert '"outcome": "fail_open"' in line and '"reason": "provider"' in line
+        (error,) = [line for line in proxy.logs.lines if '"internal_error"' in line]
+        assert "ZeroDivisionError" in error and '"where": "provider"' in error

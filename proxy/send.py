@@ -11,8 +11,11 @@ from proxy import metrics
 from proxy.logs import RequestRecord, log_event
 from proxy.upstream import UpstreamError, UpstreamResponse
 
-# The most written to a client before waiting for it to take the previous bytes.
-WRITE_SLICE = 32 * 1024
+# The most written to a client before waiting for it to take the previous bytes: a chunk
+# read from the upstream goes in one write (a write is a system call, the largest cost of
+# streaming a page); only the bytes read before streaming began (up to the rewrite cap)
+# are sliced.
+WRITE_SLICE = 256 * 1024
 
 ERROR_PAGES: dict[int, tuple[str, str]] = {
     413: ("Payload Too Large", "The request body is too large."),

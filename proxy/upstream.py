@@ -1,7 +1,10 @@
 """The upstream seam: the one HTTP client that talks to the site behind the proxy.
 
 The client never decompresses, never follows redirects and keeps no cookies:
-what the site sends is what the pipeline sees. aiohttp's exceptions are
+what the site sends is what the pipeline sees. Requests without a body to an
+idempotent method (page views, assets: nearly all traffic) go over the lean
+kept-alive connections of `proxy.http1`; requests with a body (streamed uploads)
+and websocket handshakes go through aiohttp's client. Both clients' exceptions are
 translated here, and only here, into a small tree:
 
     UpstreamError                 the site could not be used for this request
@@ -15,15 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
+
+from proxy.http1 import Connection, Head, HttpError, Pool
 
 
 class UpstreamError(Exception):
@@ -67,6 +74,37 @@ def _small_receive_buffer(addr_info: Any) -> socket.socket:
     return sock
 
 
+async def _connected_socket(loop: asyncio.AbstractEventLoop, host: str, port: int) -> socket.socket:
+    """A socket connected to the first address of `host` that accepts."""
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    error: OSError = OSError(f"no address for {host}")
+    for info in infos:
+        sock = _small_receive_buffer(info)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, info[4])
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise error
+
+
+def _host_header(base: URL) -> str:
+    """`host[:port]` as aiohttp writes it: the port only when not the scheme's default."""
+    return base.host_port_subcomponent or ""
+
+
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
 @contextmanager
 def translate_errors(action: str) -> Iterator[None]:
     """Map aiohttp and socket errors to the upstream error tree."""
@@ -82,6 +120,8 @@ def translate_errors(action: str) -> Iterator[None]:
         raise UpstreamUnavailable(f"{action}: bad response ({exc.message})") from exc
     except aiohttp.ClientPayloadError as exc:
         raise UpstreamUnavailable(f"{action}: broken body") from exc
+    except HttpError as exc:
+        raise UpstreamUnavailable(f"{action}: {exc}") from exc
     except (aiohttp.ClientError, OSError) as exc:
         raise UpstreamUnavailable(f"{action}: {type(exc).__name__}") from exc
 
@@ -93,16 +133,38 @@ class UpstreamResponse:
     status: int
     reason: str
     headers: CIMultiDictProxy[str]
-    _response: aiohttp.ClientResponse
 
     @property
     def content_length(self) -> int | None:
-        return self._response.content_length
+        value = self.headers.get("Content-Length")
+        return int(value) if value is not None and value.isdigit() else None
 
     async def read_chunk(self) -> bytes:
         """The next bytes of the body as they arrive; b"" at its end."""
+        raise NotImplementedError
+
+
+@dataclass
+class _AiohttpResponse(UpstreamResponse):
+    response: aiohttp.ClientResponse
+
+    async def read_chunk(self) -> bytes:
         with translate_errors("reading body"):
-            return await self._response.content.readany()
+            return await self.response.content.readany()
+
+
+@dataclass
+class _LeanResponse(UpstreamResponse):
+    conn: Connection
+    read_timeout: float
+
+    async def read_chunk(self) -> bytes:
+        with translate_errors("reading body"):
+            data = self.conn.read_nowait()
+            if data is None:
+                async with asyncio.timeout(self.read_timeout):
+                    data = await self.conn.read()
+            return data
 
 
 class Upstream:
@@ -122,6 +184,11 @@ class Upstream:
             total=None, sock_connect=connect_timeout, sock_read=read_timeout
         )
         self._max_connections = max_connections
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._path = self.base.raw_path.rstrip("/")
+        self._host_header = _host_header(self.base)
+        self._pool = Pool(self._connect, limit=max_connections, idle_timeout=POOL_KEEPALIVE)
         self._session: aiohttp.ClientSession | None = None
         self.last_ok: float | None = None
         """time.monotonic() of the last response the upstream gave (any status)."""
@@ -144,6 +211,7 @@ class Upstream:
         )
 
     async def close(self) -> None:
+        await self._pool.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -167,18 +235,91 @@ class Upstream:
         body: AsyncIterable[bytes] | None,
     ) -> AsyncIterator[UpstreamResponse]:
         """Send one request; the response's connection is released when the block exits."""
-        retry = body is None and method in IDEMPOTENT
-        response = await self._send(method, self.url(raw_path_qs), headers, body, retry)
+        if body is None and method in IDEMPOTENT:
+            conn, head = await self._send_lean(method, raw_path_qs, headers)
+            try:
+                self.last_ok = time.monotonic()
+                yield _LeanResponse(
+                    status=head.status,
+                    reason=head.reason,
+                    headers=CIMultiDictProxy(CIMultiDict(head.headers)),
+                    conn=conn,
+                    read_timeout=self._read_timeout,
+                )
+            finally:
+                self._pool.release(conn, conn.finish())
+            return
+        response = await self._send(method, self.url(raw_path_qs), headers, body)
         try:
             self.last_ok = time.monotonic()
-            yield UpstreamResponse(
+            yield _AiohttpResponse(
                 status=response.status,
                 reason=response.reason or "",
                 headers=response.headers,
-                _response=response,
+                response=response,
             )
         finally:
             response.release()
+
+    async def _send_lean(
+        self, method: str, raw_path_qs: str, headers: CIMultiDict[str]
+    ) -> tuple[Connection, Head]:
+        """The answer's head; a kept-alive connection found closed is retried on a fresh one."""
+        data = self._request_head(method, raw_path_qs, headers)
+        with translate_errors("sending request"):
+            conn, reused = await self._pool.acquire()
+            try:
+                return conn, await self._exchange(conn, data, method)
+            except HttpError:
+                self._pool.release(conn, False)
+                if not (reused and conn.answered_nothing):
+                    raise
+            except BaseException:
+                self._pool.release(conn, False)
+                raise
+            conn = await self._pool.fresh()
+            try:
+                return conn, await self._exchange(conn, data, method)
+            except BaseException:
+                self._pool.release(conn, False)
+                raise
+
+    async def _exchange(self, conn: Connection, data: bytes, method: str) -> Head:
+        conn.send(data, bodiless=method == "HEAD")
+        async with asyncio.timeout(self._read_timeout):
+            return await conn.head()
+
+    def _request_head(self, method: str, raw_path_qs: str, headers: CIMultiDict[str]) -> bytes:
+        lines = [f"{method} {self._path}{raw_path_qs} HTTP/1.1"]
+        if "Host" not in headers:
+            lines.append(f"Host: {self._host_header}")
+        for name, value in headers.items():
+            if "\n" in value or "\r" in value:
+                raise UpstreamUnavailable(f"sending request: a line break in header {name}")
+            lines.append(f"{name}: {value}")
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("utf-8", "surrogateescape")
+
+    async def _connect(self) -> Connection:
+        """A new connection, its socket's receive buffer bounded (see RECEIVE_BUFFER)."""
+        host, port = self.base.host or "127.0.0.1", self.base.port or 80
+        tls = self.base.scheme == "https"
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                sock = await _connected_socket(loop, host, port)
+                _, conn = await loop.create_connection(
+                    lambda: Connection(high_water=READ_BUFFER),
+                    sock=sock,
+                    ssl=_tls_context() if tls else None,
+                    server_hostname=host if tls else None,
+                )
+        except TimeoutError as exc:
+            raise UpstreamTimeout("connecting: timed out") from exc
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise UpstreamUnavailable(f"sending request: cannot connect ({reason})") from exc
+        return conn
 
     async def _send(
         self,
@@ -186,33 +327,18 @@ class Upstream:
         url: URL,
         headers: CIMultiDict[str],
         body: AsyncIterable[bytes] | None,
-        retry: bool,
     ) -> aiohttp.ClientResponse:
+        """A request with a body (or to a method that is not idempotent): never sent twice."""
         with translate_errors("sending request"):
-            try:
-                return await self._once(method, url, headers, body)
-            except aiohttp.ServerDisconnectedError:
-                if not retry:
-                    raise
-            # A pooled connection closed by the origin between requests: one fresh try.
-            return await self._once(method, url, headers, body)
-
-    async def _once(
-        self,
-        method: str,
-        url: URL,
-        headers: CIMultiDict[str],
-        body: AsyncIterable[bytes] | None,
-    ) -> aiohttp.ClientResponse:
-        return await self.session.request(
-            method,
-            url,
-            headers=headers,
-            data=body,
-            allow_redirects=False,
-            compress=None,
-            chunked=None,
-        )
+            return await self.session.request(
+                method,
+                url,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                compress=None,
+                chunked=None,
+            )
 
     @asynccontextmanager
     async def websocket(

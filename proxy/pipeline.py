@@ -169,14 +169,15 @@ async def _page(
         return await send.page(ex.request, ex.record, up, headers, raw)
     ex.record.phones_found = len(page.phones)
     provider = rt.providers[rule.provider]
-    key = _visitor_cookie(ex, headers)
     if not page.phones:
+        key = _visitor_cookie(ex, headers)
         _record_later(rt, ex, provider, key, page.title, rule)
         ex.record.outcome = "no_phone"
         return await send.page(ex.request, ex.record, up, headers, raw)
     spent = time.perf_counter() - started
+    key, _ = cookies.visitor_key(ex.request.cookies)
     result = await _ask(ex, provider, key, page, rule)
-    _add_cookies(ex, headers, result.set_cookies)
+    _add_cookies(ex, headers, {cookies.VISITOR_COOKIE: key, **result.set_cookies})
     scanned = Scanned(raw=raw, coding=coding, page=page, rule=rule, spent=spent)
     return await _rewrite(rt, ex, up, headers, scanned, result)
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import io
 import ipaddress
+import json
+import logging
+import re
 import zlib
+from collections.abc import Iterator
 
 import brotli
 import pytest
 import zstandard
 from multidict import CIMultiDict
 
-from proxy import codec
+from proxy import codec, logs
 from proxy.cookies import is_safe, set_cookie, visitor_key
 from proxy.forwarded import client_address, parse_networks, resolve_origin
 from proxy.headers import add_vary, make_private
@@ -171,3 +176,51 @@ def test_cookies() -> None:
     assert (key, new) == ("0" * 32, False)
     key, new = visitor_key({"dni_id": "forged; x"})
     assert new and len(key) == 32
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def test_request_lines_are_json_with_secrets_redacted(restored_logging: None) -> None:
+    stream = io.StringIO()
+    logs.configure("info", secrets=["s3cret-key"], stream=stream)
+    record = logs.RequestRecord("r1", "GET", "/a?k=s3cret-key", status=200, outcome="rewritten")
+    logs.log_request(record)
+    logs.log_event("breaker_open", provider="optico")
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first["ts"])
+    assert {k: v for k, v in first.items() if k != "ts"} == {
+        "level": "info",
+        "logger": "dni_edge.access",
+        "msg": "request",
+        "request_id": "r1",
+        "method": "GET",
+        "path": "/a?k=[redacted]",
+        "status": 200,
+        "bytes": 0,
+        "phones_found": 0,
+        "phones_swapped": 0,
+        "outcome": "rewritten",
+    }
+    assert second["msg"] == "breaker_open" and second["provider"] == "optico"
+
+
+def test_request_lines_reach_every_handler_added_beside_ours(restored_logging: None) -> None:
+    stream = io.StringIO()
+    logs.configure("info", stream=stream)
+    seen: list[logging.LogRecord] = []
+    extra = logging.Handler()
+    extra.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(extra)
+    logs.log_request(logs.RequestRecord("r2", "GET", "/b"))
+    assert '"request_id": "r2"' in stream.getvalue()
+    assert [r.getMessage() for r in seen] == ["request"]

@@ -78,6 +78,7 @@ class Connection(asyncio.Protocol):
         self._paused = False
         self._done = False
         self._error: HttpError | None = None
+        self._refused = ""
         self.reusable = False
 
     # -- one exchange ----------------------------------------------------------------------
@@ -168,7 +169,7 @@ class Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(HttpError("unexpected protocol upgrade"))
         except httptools.HttpParserError as exc:
-            self._fail(HttpError(f"malformed HTTP answer ({exc})"))
+            self._fail(HttpError(self._refused or f"malformed HTTP answer ({exc})"))
         else:
             if self._head is None and self._received > MAX_HEAD:
                 self._fail(HttpError(f"answer head over {MAX_HEAD} bytes"))
@@ -194,16 +195,26 @@ class Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         if self._done:  # a message after the answer, in the same read: nobody asked for it
-            raise httptools.HttpParserError("a message after the answer")
+            self._refuse("a message after the answer")
+
+    def _refuse(self, reason: str) -> None:
+        """Stop the parser from a callback; `data_received` reports `reason`."""
+        self._refused = reason
+        raise httptools.HttpParserError(reason)
 
     def on_status(self, reason: bytes) -> None:
+        self._head_size += len(reason) + len("HTTP/1.1 200 \r\n")
         self._reason += reason.decode("utf-8", "surrogateescape")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        size = len(name) + len(value)
+        if self._head is not None:
+            return  # a trailer after a chunked body: not a header of the answer
+        size = len(name) + len(value) + len(": \r\n")
         self._head_size += size
-        if size > MAX_FIELD or self._head_size > MAX_HEAD:
-            raise httptools.HttpParserError("header line too long")
+        if size > MAX_FIELD:
+            self._refuse(f"a header line over {MAX_FIELD} bytes")
+        if self._head_size > MAX_HEAD:
+            self._refuse(f"answer head over {MAX_HEAD} bytes")
         lower = name.lower()
         if lower == b"content-length" or lower == b"transfer-encoding":
             self._framed = True

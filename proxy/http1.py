@@ -8,7 +8,7 @@ for a 100 KB page on loopback, 203 against 57 us for a provider POST).
 
 A `Connection` carries one exchange at a time: the request is written in one piece,
 the answer's head is awaited, then its body is read as it arrives, reading paused
-while more than `high_water` bytes wait. A fresh llhttp parser reads each answer.
+while more than `high_water` bytes wait.
 Whatever might leave a connection in doubt (a cancelled or failed exchange, bytes
 nobody asked for, `Connection: close`, an answer to HEAD) closes it rather than
 returning it to its `Pool`.
@@ -60,11 +60,13 @@ class Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         self.closed = False
         self.idle_since = 0.0
+        # One parser for the connection's life: llhttp starts afresh after each complete
+        # answer, and a connection whose answer did not complete is never reused.
+        self._parser = httptools.HttpResponseParser(self)
         self._reset(active=False)
 
     def _reset(self, *, active: bool) -> None:
         self._active = active
-        self._parser = httptools.HttpResponseParser(self)
         self._bodiless = False
         self._received = 0
         self._head_size = 0

@@ -20,8 +20,8 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -105,25 +105,41 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-@contextmanager
-def translate_errors(action: str) -> Iterator[None]:
-    """Map aiohttp and socket errors to the upstream error tree."""
-    try:
-        yield
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise UpstreamTimeout(f"{action}: timed out") from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise UpstreamUnavailable(f"{action}: cannot connect ({exc.os_error.strerror})") from exc
-    except aiohttp.ServerDisconnectedError as exc:
-        raise UpstreamUnavailable(f"{action}: server disconnected") from exc
-    except aiohttp.ClientResponseError as exc:
-        raise UpstreamUnavailable(f"{action}: bad response ({exc.message})") from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise UpstreamUnavailable(f"{action}: broken body") from exc
-    except HttpError as exc:
-        raise UpstreamUnavailable(f"{action}: {exc}") from exc
-    except (aiohttp.ClientError, OSError) as exc:
-        raise UpstreamUnavailable(f"{action}: {type(exc).__name__}") from exc
+def translate_errors(action: str) -> Translated:
+    """Map the clients' and sockets' errors to the upstream error tree."""
+    return Translated(action)
+
+
+class Translated:
+    """`translate_errors`'s context manager: a class, as it wraps every body read."""
+
+    __slots__ = ("_action",)
+
+    def __init__(self, action: str) -> None:
+        self._action = action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None or isinstance(exc, UpstreamError):
+            return
+        action = self._action
+        if isinstance(exc, (TimeoutError, aiohttp.ServerTimeoutError)):
+            raise UpstreamTimeout(f"{action}: timed out") from exc
+        if isinstance(exc, HttpError):
+            raise UpstreamUnavailable(f"{action}: {exc}") from exc
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            reason = exc.os_error.strerror
+            raise UpstreamUnavailable(f"{action}: cannot connect ({reason})") from exc
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
+            raise UpstreamUnavailable(f"{action}: server disconnected") from exc
+        if isinstance(exc, aiohttp.ClientResponseError):
+            raise UpstreamUnavailable(f"{action}: bad response ({exc.message})") from exc
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            raise UpstreamUnavailable(f"{action}: broken body") from exc
+        if isinstance(exc, (aiohttp.ClientError, OSError)):
+            raise UpstreamUnavailable(f"{action}: {type(exc).__name__}") from exc
 
 
 @dataclass

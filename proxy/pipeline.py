@@ -114,14 +114,16 @@ async def _buffer(up: UpstreamResponse, cap: int, hold: Hold) -> tuple[bytes, st
     declared = up.content_length
     if declared is not None and not await hold.take(declared * FOOTPRINT):
         return b"", "busy"
-    body = bytearray()
+    chunks: list[bytes] = []  # joined once at the end: a page is copied once, not twice
+    size = 0
     while chunk := await up.read_chunk():
-        body += chunk
-        if len(body) > cap:
-            return bytes(body), "over_cap"
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return b"".join(chunks), "over_cap"
         if declared is None and not await hold.take(len(chunk) * FOOTPRINT):
-            return bytes(body), "busy"
-    return bytes(body), None
+            return b"".join(chunks), "busy"
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), None
 
 
 async def _stream_rest(

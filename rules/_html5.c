@@ -6,17 +6,25 @@
  * attribute value), or inside something never rewritten: a comment, a bogus
  * comment or doctype, an end tag, or the content of a raw-text element.
  *
+ * place(body, spans, attribute, inline_elements, want_title) does the scanner's
+ * whole placing of its matches in one call: it classifies each match's first and
+ * last bytes and the byte after each `<` in it, keeps the matches that stand in
+ * text (across inline tags only) or in the value of `attribute`, and reads a
+ * plain match's digits. Its pure-Python twin is rules/html.py `place_python`.
+ *
  * Theory of operation. The tokenizer is not run state by state: each kind of
  * construct is found whole by jumping with memchr to the only bytes that can
  * end it. In the data state only `<` matters; a tag ends at the first `>`
- * outside a quoted value, and a quote opens a value only after `=`; a comment
+ * outside a quoted value, and a quote opens a value only after a `=` that ends
+ * an attribute name, so a tag is read from one `>` or `=` to the next; a comment
  * ends at the first `-->` or `--!>`; raw text ends at its own end tag, which
  * script data finds through the escape states (`<!--`, `<script`, `-->`). The
  * rules mirror the pure-Python twin in rules/tokenizer.py, and the tests hold
  * both to the same answers. Foreign content (svg, math CDATA) is not modelled.
  *
- * Every search moves forward, and the one search a loop could repeat (the next
- * `-->` in escaped script data) is cached, so any input costs linear time.
+ * Every search moves forward (but for the whitespace before a `=`, looked at
+ * once), and the one search a loop could repeat (the next `-->` in escaped
+ * script data) is cached, so any input costs linear time.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -60,8 +68,15 @@ static unsigned char IS_SPACE[256];       /* \t \n \f \r space */
 static unsigned char ENDS_TAG_NAME[256];  /* whitespace / > */
 static unsigned char ENDS_ATTR_NAME[256]; /* whitespace / > = */
 static unsigned char ENDS_UNQUOTED[256];  /* whitespace > */
+/* What the byte after a `<` makes of it: text, or the kind of construct. */
+enum { OPENS_NOTHING, OPENS_START_TAG, OPENS_END_TAG, OPENS_MARKUP_DECLARATION, OPENS_BOGUS };
+static unsigned char OPENS[256];
+/* The first letters of the raw-text elements' names, either case. */
+static unsigned char RAW_FIRST[256];
 
 #define IS_ALPHA(c) ((unsigned)(((c) | 0x20) - 'a') < 26u)
+#define IS_DIGIT(c) ((unsigned)((c) - '0') < 10u)
+#define LOWER_ASCII(c) ((unsigned)((c) - 'A') < 26u ? (c) | 0x20 : (c))
 
 static void
 init_classes(void)
@@ -74,6 +89,16 @@ init_classes(void)
     ENDS_TAG_NAME['/'] = ENDS_TAG_NAME['>'] = 1;
     ENDS_ATTR_NAME['/'] = ENDS_ATTR_NAME['>'] = ENDS_ATTR_NAME['='] = 1;
     ENDS_UNQUOTED['>'] = 1;
+    for (int c = 'a'; c <= 'z'; c++) {
+        OPENS[c] = OPENS[c - 32] = OPENS_START_TAG;
+    }
+    OPENS['/'] = OPENS_END_TAG;
+    OPENS['!'] = OPENS_MARKUP_DECLARATION;
+    OPENS['?'] = OPENS_BOGUS;
+    for (size_t k = 0; k < RAW_COUNT; k++) {
+        unsigned char first = (unsigned char)RAW_ELEMENTS[k].name[0];
+        RAW_FIRST[first] = RAW_FIRST[first - 32] = 1;
+    }
 }
 
 typedef struct {
@@ -216,21 +241,95 @@ tag_rest(Page pg, Py_ssize_t p, Probe *probe)
             }
             ve = p;
         }
-        if (probe) {
-            probe_value(probe, ns, ne, vs, ve);
-        }
+        probe_value(probe, ns, ne, vs, ve);
     }
 }
 
-/* `tag_rest` without probes, with the common tag that has no attributes
- * (`<td>`, `</p>`) decided on the spot. */
+/* The index of the first `x` or `y` at or after `from`, or n. */
 static inline Py_ssize_t
-skip_tag_rest(Page pg, Py_ssize_t p)
+find_either(Page pg, Py_ssize_t from, unsigned char x, unsigned char y)
+{
+#ifdef HAVE_SSE2
+    const __m128i wx = _mm_set1_epi8((char)x), wy = _mm_set1_epi8((char)y);
+    for (; from + 16 <= pg.n; from += 16) {
+        __m128i block = _mm_loadu_si128((const __m128i *)(pg.b + from));
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(block, wx), _mm_cmpeq_epi8(block, wy)));
+        if (mask) {
+            return from + __builtin_ctz(mask);
+        }
+    }
+#endif
+    for (; from < pg.n; from++) {
+        if (pg.b[from] == x || pg.b[from] == y) {
+            return from;
+        }
+    }
+    return pg.n;
+}
+
+/* `tag_rest` without probes: where the tag from `p` ends, or -1. Only `>` and a
+ * `=` that ends an attribute name decide it (a quote opens a value only right
+ * after such a `=`), so the walk jumps from one of those bytes to the next,
+ * over each value. A `=` starts a name instead when no name stands before it
+ * since the tag's name, the last value or a `/`. */
+static Py_ssize_t
+attributes_end(Page pg, Py_ssize_t p)
+{
+    const unsigned char *b = pg.b;
+    const Py_ssize_t n = pg.n;
+    Py_ssize_t names_from = p; /* where the "before attribute name" state began */
+    for (;;) {
+        Py_ssize_t e = find_either(pg, p, '>', '=');
+        if (e >= n) {
+            return -1;
+        }
+        if (b[e] == '>') {
+            return e + 1;
+        }
+        Py_ssize_t q = e;
+        while (q > names_from && IS_SPACE[b[q - 1]]) {
+            q--;
+        }
+        p = e + 1;
+        if (q == names_from || b[q - 1] == '/') {
+            continue; /* the `=` starts a name */
+        }
+        while (p < n && IS_SPACE[b[p]]) {
+            p++;
+        }
+        if (p >= n) {
+            return -1;
+        }
+        unsigned char c = b[p];
+        if (c == '"' || c == '\'') {
+            p = find(pg, p + 1, c);
+            if (p >= n) {
+                return -1;
+            }
+            p++;
+        }
+        else if (c == '>') {
+            return p + 1; /* `name=>`: an empty value */
+        }
+        else {
+            while (p < n && !ENDS_UNQUOTED[b[p]]) {
+                p++;
+            }
+        }
+        names_from = p;
+    }
+}
+
+/* Where a tag from `p` (the byte after its name) ends, or -1; the common tag
+ * without attributes (`<td>`, `</p>`) is decided on the spot. */
+static inline Py_ssize_t
+tag_close(Page pg, Py_ssize_t p)
 {
     if (p < pg.n && pg.b[p] == '>') {
         return p + 1;
     }
-    return tag_rest(pg, p, NULL);
+    return attributes_end(pg, p);
 }
 
 /* ---- raw text --------------------------------------------------------- */
@@ -330,12 +429,12 @@ typedef struct {
 
 /* The first `<` at or after `p` that starts a construct (a tag, `</`, `<!`,
  * `<?`), or n. Any other `<` is text. */
-static Py_ssize_t
+static inline Py_ssize_t
 next_construct(Page pg, Py_ssize_t p)
 {
     for (Py_ssize_t i = find(pg, p, '<'); i + 1 < pg.n; i = find(pg, i + 1, '<')) {
-        unsigned char c = pg.b[i + 1];
-        if (IS_ALPHA(c) || c == '!' || c == '?' || (c == '/' && i + 2 < pg.n)) {
+        unsigned opens = OPENS[pg.b[i + 1]];
+        if (opens && (opens != OPENS_END_TAG || i + 2 < pg.n)) {
             return i;
         }
     }
@@ -384,7 +483,7 @@ name_end(Page pg, Py_ssize_t p)
 static Py_ssize_t
 end_tag_end(Page pg, Py_ssize_t start)
 {
-    Py_ssize_t end = skip_tag_rest(pg, name_end(pg, start + 2));
+    Py_ssize_t end = tag_close(pg, name_end(pg, start + 2));
     return end < 0 ? pg.n : end;
 }
 
@@ -392,8 +491,8 @@ static int
 raw_element(Page pg, Py_ssize_t start, Py_ssize_t ne)
 {
     Py_ssize_t len = ne - start - 1;
-    if (len < 3 || len > 9) {
-        return -1; /* most tags: p, a, li, td, span, div */
+    if (len < 3 || len > 9 || !RAW_FIRST[pg.b[start + 1]]) {
+        return -1; /* most tags: p, a, li, td, div, img */
     }
     for (size_t k = 0; k < RAW_COUNT; k++) {
         if (RAW_ELEMENTS[k].len == len &&
@@ -411,7 +510,7 @@ start_tag(Page pg, Py_ssize_t start, Py_ssize_t title[2])
 {
     Construct t = {start, pg.n, -1, -1};
     Py_ssize_t ne = name_end(pg, start + 1);
-    Py_ssize_t tag_end = skip_tag_rest(pg, ne);
+    Py_ssize_t tag_end = tag_close(pg, ne);
     if (tag_end < 0) {
         return t; /* cut off by the end of the page: hidden to the end */
     }
@@ -426,7 +525,7 @@ start_tag(Page pg, Py_ssize_t start, Py_ssize_t title[2])
                        : RAW_ELEMENTS[k].content == SCRIPT
                            ? script_end(pg, tag_end)
                            : raw_text_end(pg, tag_end, name, len);
-    t.end = close < pg.n ? skip_tag_rest(pg, close + 2 + len) : pg.n;
+    t.end = close < pg.n ? tag_close(pg, close + 2 + len) : pg.n;
     if (t.end < 0) {
         t.end = pg.n;
     }
@@ -441,22 +540,23 @@ construct(Page pg, Py_ssize_t start, Py_ssize_t title[2])
 {
     const unsigned char *b = pg.b;
     Construct t = {start, pg.n, -1, -1};
-    unsigned char c = b[start + 1];
-    if (IS_ALPHA(c)) {
+    switch (OPENS[b[start + 1]]) {
+    case OPENS_START_TAG:
         return start_tag(pg, start, title);
-    }
-    if (c == '!') {
-        int comment = start + 3 < pg.n && b[start + 2] == '-' && b[start + 3] == '-';
-        t.end = comment ? comment_end(pg, start) : bogus_end(pg, start + 2);
-    }
-    else if (c == '?') {
-        t.end = bogus_end(pg, start + 1);
-    }
-    else { /* `</` and at least one more byte */
+    case OPENS_END_TAG: { /* `</` and at least one more byte */
         unsigned char d = b[start + 2];
         t.end = IS_ALPHA(d) ? end_tag_end(pg, start)
                 : d == '>'  ? start + 3 /* `</>` is dropped */
                             : bogus_end(pg, start + 2);
+        break;
+    }
+    case OPENS_MARKUP_DECLARATION: {
+        int comment = start + 3 < pg.n && b[start + 2] == '-' && b[start + 3] == '-';
+        t.end = comment ? comment_end(pg, start) : bogus_end(pg, start + 2);
+        break;
+    }
+    default: /* `<?` */
+        t.end = bogus_end(pg, start + 1);
     }
     return t;
 }
@@ -478,19 +578,30 @@ walk(Page pg, const Py_ssize_t *offset, Py_ssize_t count, Py_ssize_t *rows, int 
 {
     Py_ssize_t pos = 0, k = 0;
     title[0] = title[1] = -1;
-    for (;;) {
-        int more = k < count || (want_title && title[0] < 0);
-        if (!more) {
-            return;
-        }
+    while (k < count) {
         Py_ssize_t c = next_construct(pg, pos);
-        for (; k < count && offset[k] <= c; k++) {
-            set_row(rows + k * FIELDS, TEXT, -1, -1);
+        Construct t = {0, 0, -1, -1};
+        int holds_offset = 0;
+        /* The hot loop: constructs wholly before the next offset. */
+        while (c < offset[k]) {
+            t = construct(pg, c, title);
+            if (t.end > offset[k]) {
+                holds_offset = 1;
+                break;
+            }
+            pos = t.end;
+            c = next_construct(pg, pos);
         }
-        if (c >= pg.n || (k >= count && !(want_title && title[0] < 0))) {
-            return;
+        if (!holds_offset) {
+            for (; k < count && offset[k] <= c; k++) {
+                set_row(rows + k * FIELDS, TEXT, -1, -1);
+            }
+            if (c >= pg.n || k >= count) {
+                pos = c;
+                break;
+            }
+            t = construct(pg, c, title);
         }
-        Construct t = construct(pg, c, title);
         Py_ssize_t first = k;
         for (; k < count && offset[k] < t.end; k++) {
             if (offset[k] < t.tag_end) {
@@ -508,6 +619,13 @@ walk(Page pg, const Py_ssize_t *offset, Py_ssize_t count, Py_ssize_t *rows, int 
             tag_rest(pg, t.attrs, &probe);
         }
         pos = t.end;
+    }
+    while (want_title && title[0] < 0) {
+        Py_ssize_t c = next_construct(pg, pos);
+        if (c >= pg.n) {
+            return;
+        }
+        pos = construct(pg, c, title).end;
     }
 }
 
@@ -551,12 +669,12 @@ fail:
     return NULL;
 }
 
-/* A tuple of `count` ints: what Py_BuildValue("(n...)") makes, without parsing
- * a format for each row. */
+/* A tuple of `size` items, the first `count` of them these ints (the caller sets
+ * the rest): what Py_BuildValue("(n...)") makes, without parsing a format. */
 static PyObject *
-int_tuple(const Py_ssize_t *values, Py_ssize_t count)
+int_tuple_of(const Py_ssize_t *values, Py_ssize_t count, Py_ssize_t size)
 {
-    PyObject *tuple = PyTuple_New(count);
+    PyObject *tuple = PyTuple_New(size);
     if (!tuple) {
         return NULL;
     }
@@ -569,6 +687,12 @@ int_tuple(const Py_ssize_t *values, Py_ssize_t count)
         PyTuple_SET_ITEM(tuple, i, value);
     }
     return tuple;
+}
+
+static PyObject *
+int_tuple(const Py_ssize_t *values, Py_ssize_t count)
+{
+    return int_tuple_of(values, count, count);
 }
 
 static PyObject *
@@ -623,6 +747,346 @@ classify(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 done:
     PyMem_Free(rows);
     PyMem_Free(offsets);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* ---- placing matches -------------------------------------------------- */
+
+/* A kept match: start, end, kind, tag_start, tag_end, name_start, value_start,
+ * value_end, and whether it is plain (then its digits are read here). */
+enum { PLACED_INTS = 8, PLAIN = 8, PLACED_FIELDS = 9 };
+
+typedef struct {
+    const Py_ssize_t *offset; /* sorted probe offsets and their rows */
+    const Py_ssize_t *rows;
+    Py_ssize_t count;
+} Places;
+
+/* The row of a probe offset (every offset looked up is one). */
+static const Py_ssize_t *
+row_of(const Places *places, Py_ssize_t offset)
+{
+    Py_ssize_t lo = 0, hi = places->count - 1;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (places->offset[mid] < offset) {
+            lo = mid + 1;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    return places->rows + lo * FIELDS;
+}
+
+/* Whether the construct at `start` is a comment, or a whole tag named in
+ * `inline_elements` (a frozenset of lower-case names): html.INLINE_ELEMENTS. */
+static int
+inline_markup(Page pg, Py_ssize_t start, PyObject *inline_elements)
+{
+    const unsigned char *b = pg.b;
+    if (start + 4 <= pg.n && memcmp(b + start, "<!--", 4) == 0) {
+        return 1;
+    }
+    Py_ssize_t p = start + 1 + (start + 1 < pg.n && b[start + 1] == '/');
+    if (p >= pg.n || !IS_ALPHA(b[p])) {
+        return 0;
+    }
+    Py_ssize_t ne = name_end(pg, p);
+    if (tag_close(pg, ne) < 0) {
+        return 0;
+    }
+    PyObject *name = PyBytes_FromStringAndSize(NULL, ne - p);
+    if (!name) {
+        return -1;
+    }
+    char *lower = PyBytes_AS_STRING(name);
+    for (Py_ssize_t i = p; i < ne; i++) {
+        lower[i - p] = (char)LOWER_ASCII(b[i]);
+    }
+    int found = PySet_Contains(inline_elements, name);
+    Py_DECREF(name);
+    return found;
+}
+
+/* A match in text stays in text: the byte after each `<` in it is text, or in a
+ * comment or inline tag that ends within the match. */
+static int
+visible_throughout(Page pg, const Places *places, Py_ssize_t start, Py_ssize_t end,
+                   PyObject *inline_elements)
+{
+    for (const unsigned char *lt = memchr(pg.b + start, '<', (size_t)(end - start)); lt;
+         lt = memchr(lt + 1, '<', (size_t)(end - (lt + 1 - pg.b)))) {
+        const Py_ssize_t *row = row_of(places, lt + 1 - pg.b);
+        if (row[0] == TEXT) {
+            continue;
+        }
+        int inline_ = row[2] <= end ? inline_markup(pg, row[1], inline_elements) : 0;
+        if (inline_ <= 0) {
+            return inline_;
+        }
+    }
+    return 1;
+}
+
+/* Whether a match has none of the bytes that start markup or an escape
+ * (numbers.plain: `<`, `&`, `%`, 0xEF). */
+static int
+plain(Page pg, Py_ssize_t start, Py_ssize_t end)
+{
+    for (Py_ssize_t i = start; i < end; i++) {
+        unsigned char c = pg.b[i];
+        if (c == '<' || c == '&' || c == '%' || c == 0xef) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One match's row in `out`, or 0 when it is not kept, or -1 on error. */
+static int
+place_one(Page pg, const Places *places, Py_ssize_t start, Py_ssize_t end, PyObject *attribute,
+          PyObject *inline_elements, Py_ssize_t *out)
+{
+    const Py_ssize_t *row = row_of(places, start);
+    out[0] = start, out[1] = end, out[2] = row[0];
+    for (int i = 3; i < PLACED_INTS; i++) {
+        out[i] = -1;
+    }
+    out[PLAIN] = plain(pg, start, end);
+    if (row[0] == TEXT) {
+        if (row_of(places, end - 1)[0] != TEXT) {
+            return 0;
+        }
+        return out[PLAIN] ? 1 : visible_throughout(pg, places, start, end, inline_elements);
+    }
+    Py_ssize_t ns = row[3], ne = row[4], vs = row[5], ve = row[6];
+    if (row[0] != START_TAG || start < vs || ve < end ||
+        ne - ns != PyBytes_GET_SIZE(attribute)) {
+        return 0;
+    }
+    const char *name = PyBytes_AS_STRING(attribute);
+    for (Py_ssize_t i = ns; i < ne; i++) {
+        if (LOWER_ASCII(pg.b[i]) != (unsigned char)name[i - ns]) {
+            return 0;
+        }
+    }
+    out[3] = row[1], out[4] = row[2], out[5] = ns, out[6] = vs, out[7] = ve;
+    return 1;
+}
+
+static int
+by_offset(const void *left, const void *right)
+{
+    Py_ssize_t a = *(const Py_ssize_t *)left, b = *(const Py_ssize_t *)right;
+    return a < b ? -1 : a > b;
+}
+
+/* The spans as 2 * count offsets, each checked: 0 <= start < end <= n. */
+static Py_ssize_t *
+read_spans(PyObject *seq, Py_ssize_t n, Py_ssize_t *count)
+{
+    PyObject *fast = PySequence_Fast(seq, "spans must be a sequence of (start, end)");
+    if (!fast) {
+        return NULL;
+    }
+    *count = PySequence_Fast_GET_SIZE(fast);
+    Py_ssize_t *spans = PyMem_Malloc(((size_t)*count * 2 + 1) * sizeof(Py_ssize_t));
+    if (!spans) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < *count; i++) {
+        PyObject *span = PySequence_Fast_GET_ITEM(fast, i);
+        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a span is a (start, end) tuple");
+            goto fail;
+        }
+        Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+        Py_ssize_t end = start == -1 && PyErr_Occurred()
+                             ? -1
+                             : PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+        if (PyErr_Occurred()) {
+            goto fail;
+        }
+        if (start < 0 || end <= start || end > n) {
+            PyErr_Format(PyExc_ValueError, "span (%zd, %zd) is not within the body (%zd bytes)",
+                         start, end, n);
+            goto fail;
+        }
+        spans[2 * i] = start, spans[2 * i + 1] = end;
+    }
+    Py_DECREF(fast);
+    return spans;
+fail:
+    Py_DECREF(fast);
+    PyMem_Free(spans);
+    return NULL;
+}
+
+/* The offsets that place the matches, sorted: each one's first and last bytes,
+ * and the byte after each `<` in it. */
+static Py_ssize_t *
+probes_of(Page pg, const Py_ssize_t *spans, Py_ssize_t span_count, Py_ssize_t *count)
+{
+    Py_ssize_t total = 0;
+    for (Py_ssize_t i = 0; i < span_count; i++) {
+        Py_ssize_t start = spans[2 * i], end = spans[2 * i + 1];
+        total += 2;
+        for (Py_ssize_t lt = find(pg, start, '<'); lt < end; lt = find(pg, lt + 1, '<')) {
+            total++;
+        }
+    }
+    Py_ssize_t *probes = PyMem_Malloc(((size_t)total + 1) * sizeof(Py_ssize_t));
+    if (!probes) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t k = 0;
+    int sorted = 1;
+    for (Py_ssize_t i = 0; i < span_count; i++) {
+        Py_ssize_t start = spans[2 * i], end = spans[2 * i + 1];
+        sorted &= k == 0 || probes[k - 1] <= start;
+        probes[k++] = start;
+        for (Py_ssize_t lt = find(pg, start, '<'); lt < end; lt = find(pg, lt + 1, '<')) {
+            probes[k++] = lt + 1;
+        }
+        sorted &= probes[k - 1] <= end - 1;
+        probes[k++] = end - 1;
+    }
+    if (!sorted) {
+        qsort(probes, (size_t)total, sizeof(Py_ssize_t), by_offset);
+    }
+    if (total && probes[total - 1] >= pg.n) { /* a match ending with `<` */
+        PyErr_Format(PyExc_ValueError, "offset %zd is outside the body (%zd bytes)",
+                     probes[total - 1], pg.n);
+        PyMem_Free(probes);
+        return NULL;
+    }
+    *count = total;
+    return probes;
+}
+
+/* A plain match's digits (every digit byte counts, numbers.plain_digits): the
+ * digits as a str and the offset of each. */
+static int
+plain_digits(Page pg, Py_ssize_t start, Py_ssize_t end, PyObject **digits,
+             PyObject **positions)
+{
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = start; i < end; i++) {
+        count += IS_DIGIT(pg.b[i]);
+    }
+    *digits = PyUnicode_New(count, 127);
+    *positions = PyTuple_New(count);
+    if (!*digits || !*positions) {
+        return -1;
+    }
+    Py_UCS1 *text = PyUnicode_1BYTE_DATA(*digits);
+    for (Py_ssize_t i = start, k = 0; i < end; i++) {
+        if (IS_DIGIT(pg.b[i])) {
+            PyObject *position = PyLong_FromSsize_t(i);
+            if (!position) {
+                return -1;
+            }
+            text[k] = pg.b[i];
+            PyTuple_SET_ITEM(*positions, k++, position);
+        }
+    }
+    return 0;
+}
+
+/* A kept match's row: its ints, then its digits and their offsets when it is
+ * plain, else None twice. */
+static PyObject *
+placed_row(Page pg, const Py_ssize_t *out)
+{
+    PyObject *row = int_tuple_of(out, PLACED_INTS, PLACED_INTS + 2);
+    if (!row) {
+        return NULL;
+    }
+    PyObject *digits = Py_None, *positions = Py_None;
+    if (!out[PLAIN]) {
+        Py_INCREF(Py_None);
+        Py_INCREF(Py_None);
+    }
+    else if (plain_digits(pg, out[0], out[1], &digits, &positions) < 0) {
+        Py_XDECREF(digits);
+        Py_XDECREF(positions);
+        Py_DECREF(row);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(row, PLACED_INTS, digits);
+    PyTuple_SET_ITEM(row, PLACED_INTS + 1, positions);
+    return row;
+}
+
+/* The kept matches' rows as a list of tuples. */
+static PyObject *
+placed_list(Page pg, const Places *places, const Py_ssize_t *spans, Py_ssize_t span_count,
+            PyObject *attribute, PyObject *inline_elements)
+{
+    PyObject *list = PyList_New(0);
+    for (Py_ssize_t i = 0; list && i < span_count; i++) {
+        Py_ssize_t out[PLACED_FIELDS];
+        int kept = place_one(pg, places, spans[2 * i], spans[2 * i + 1], attribute,
+                             inline_elements, out);
+        PyObject *row = kept > 0 ? placed_row(pg, out) : NULL;
+        if (kept < 0 || (kept > 0 && (!row || PyList_Append(list, row) < 0))) {
+            Py_CLEAR(list);
+        }
+        Py_XDECREF(row);
+    }
+    return list;
+}
+
+static PyObject *
+place(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 && nargs != 5) {
+        PyErr_SetString(PyExc_TypeError,
+                        "place(body, spans, attribute, inline_elements, want_title=False)");
+        return NULL;
+    }
+    if (!PyBytes_Check(args[2]) || !PyAnySet_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "attribute is bytes, inline_elements a set of bytes");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    Page pg = {(const unsigned char *)view.buf, view.len};
+    PyObject *result = NULL, *list = NULL;
+    Py_ssize_t *rows = NULL, *probes = NULL, span_count = 0, count = 0;
+    Py_ssize_t *spans = read_spans(args[1], view.len, &span_count);
+    if (spans) {
+        probes = probes_of(pg, spans, span_count, &count);
+    }
+    int want_title = !probes ? -1 : nargs == 5 ? PyObject_IsTrue(args[4]) : 0;
+    if (want_title < 0) {
+        goto done;
+    }
+    rows = PyMem_Malloc(((size_t)count * FIELDS + 1) * sizeof(Py_ssize_t));
+    if (!rows) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t title[2];
+    walk(pg, probes, count, rows, want_title, title);
+    Places places = {probes, rows, count};
+    list = placed_list(pg, &places, spans, span_count, args[2], args[3]);
+    if (list) {
+        result = title[0] < 0 ? Py_BuildValue("(NO)", list, Py_None)
+                              : Py_BuildValue("(N(nn))", list, title[0], title[1]);
+    }
+done:
+    PyMem_Free(rows);
+    PyMem_Free(probes);
+    PyMem_Free(spans);
     PyBuffer_Release(&view);
     return result;
 }
@@ -847,6 +1311,12 @@ static PyMethodDef METHODS[] = {
      "raw-text content, with dniMark<k>Q at the k-th of the sorted mark offsets."},
     {"contains", (PyCFunction)(void (*)(void))contains, METH_FASTCALL,
      "contains(body, needle) -> bool: whether needle occurs in body."},
+    {"place", (PyCFunction)(void (*)(void))place, METH_FASTCALL,
+     "place(body, spans, attribute, inline_elements, want_title=False) -> (rows, title_span)\n\n"
+     "The matches (start, end) the scanner keeps, as the tokenizer places them:\n"
+     "(start, end, kind, plain, tag_start, tag_end, name_start, value_start, value_end)\n"
+     "with kind 0 for text (every tag inside an inline element), 2 for the value of\n"
+     "`attribute`; and the content span of the first <title>, or None."},
     {"classify", (PyCFunction)(void (*)(void))classify, METH_FASTCALL,
      "classify(body, offsets, want_title=False) -> (rows, title_span)\n\n"
      "For each sorted offset, (kind, tag_start, tag_end, name_start, name_end,\n"

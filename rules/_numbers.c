@@ -16,18 +16,24 @@
  * continuation is undone back to it). Each pattern keeps where its last match
  * ended, since finditer resumes there.
  *
- * The page is read once: digits are found 16 bytes at a time (SSE2), a table of
- * first bytes says which patterns may start there. A walk reads at most the
- * trie's depth times four bounded separators, except `&#x0*a0;`, whose zeros
- * are unbounded: the last run of zeros measured is remembered, so any input
- * costs linear time.
+ * The page is read once: the literals' first two bytes are looked for 32 bytes
+ * at a time (AVX2, by nibble tables; SSE2 compares where the CPU lacks it), and
+ * a table of first bytes says which patterns may start there. A walk reads at
+ * most the trie's depth times four bounded separators, except `&#x0*a0;`, whose
+ * zeros are unbounded: the last run of zeros measured is remembered, so any
+ * input costs linear time.
  *
  * spans(body) goes on as Matcher.finditer does with those matches: an
  * international match takes in its `+` or `00`, a match glued to another digit
  * group is dropped, a `(` it closes is taken in, and of overlapping spans the
  * first (the longest at a start) is kept. The neighbour tests transcribe the
  * regexes of rules/numbers.py, each reading no further than the window the
- * regex searches.
+ * regex searches. scan(body, word) is spans(body), and whether `word` occurs in
+ * the page, tested in the same pass over its bytes (the scanner's third pass
+ * over every page was that search).
+ *
+ * write_digits(source, positions, digits) is the renderer's: a written number
+ * with new digits where its digits stand.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -91,6 +97,9 @@ typedef struct {
     int prefix_count;
     unsigned char prefix_first[MAX_PREFIXES];
     int prefix_second[MAX_PREFIXES];
+    /* The same prefixes as nibble tables, bit k for prefix k: which prefixes a
+     * byte's low and high nibbles fit as a first byte, and as a second byte. */
+    unsigned char first_low[16], first_high[16], second_low[16], second_high[16];
 } Automaton;
 
 static void
@@ -276,10 +285,19 @@ walk(Page *pg, const int32_t *rows, int32_t node, Py_ssize_t p)
     }
 }
 
+/* A word looked for in the same pass (`Automaton.scan`). */
+typedef struct {
+    const unsigned char *bytes;
+    Py_ssize_t len;
+    int found;
+    Py_ssize_t from; /* every start before it has been tested */
+} Word;
+
 typedef struct {
     Py_ssize_t *items; /* start, end, pattern index */
     Py_ssize_t count, capacity;
     Py_ssize_t *last_end; /* per pattern: where its finditer resumes */
+    Word word;
 } Found;
 
 static int
@@ -362,42 +380,88 @@ prefix_mask(const Prefix *prefixes, int count, const unsigned char *b)
 #endif
 
 #ifdef HAVE_AVX2
-/* The 16-byte filter's work, thirty-two bytes at a time; `*from` is where the
- * bytes left to scan begin. */
+__attribute__((target("avx2"))) static inline __m256i
+nibble_table(const unsigned char table[16])
+{
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)table));
+}
+
+/* Which prefixes each of 32 bytes fits (bit k for prefix k), looked up by its
+ * two nibbles: what 32 comparisons per prefix would say, in a fixed few steps. */
+__attribute__((target("avx2"))) static inline __m256i
+fits(__m256i bytes, __m256i low, __m256i high, __m256i nibble)
+{
+    __m256i lows = _mm256_and_si256(bytes, nibble);
+    __m256i highs = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble);
+    return _mm256_and_si256(_mm256_shuffle_epi8(low, lows), _mm256_shuffle_epi8(high, highs));
+}
+
+/* Whether the word starts at one of the positions of a block's `starts`. */
+static void
+word_at(const Page *pg, Word *word, Py_ssize_t block, uint32_t starts)
+{
+    for (; starts && !word->found; starts &= starts - 1) {
+        Py_ssize_t at = block + __builtin_ctz(starts);
+        word->found = memcmp(pg->b + at + 1, word->bytes + 1, (size_t)(word->len - 2)) == 0;
+    }
+}
+
+/* The 16-byte filter's work, thirty-two bytes at a time, and the word's first
+ * and last bytes tested there too; `*from` is where the bytes left to scan begin. */
 __attribute__((target("avx2"))) static int
 scan_avx2(const Automaton *self, Page *pg, Found *found, Py_ssize_t *from)
 {
-    __m256i firsts[MAX_PREFIXES], seconds[MAX_PREFIXES], anys[MAX_PREFIXES];
-    const int count = self->prefix_count;
-    for (int k = 0; k < count; k++) {
-        int second = self->prefix_second[k];
-        firsts[k] = _mm256_set1_epi8((char)self->prefix_first[k]);
-        seconds[k] = _mm256_set1_epi8((char)(second & 0xff));
-        anys[k] = second < 0 ? _mm256_set1_epi8(-1) : _mm256_setzero_si256();
-    }
+    const __m256i first_low = nibble_table(self->first_low);
+    const __m256i first_high = nibble_table(self->first_high);
+    const __m256i second_low = nibble_table(self->second_low);
+    const __m256i second_high = nibble_table(self->second_high);
+    const __m256i nibble = _mm256_set1_epi8(0x0f), none = _mm256_setzero_si256();
+    Word *word = &found->word;
+    const int with_word = word->len >= 2;
+    const __m256i word_first = _mm256_set1_epi8(with_word ? (char)word->bytes[0] : 0);
+    const __m256i word_last = _mm256_set1_epi8(with_word ? (char)word->bytes[word->len - 1] : 0);
+    /* The bytes a block reads: its 32, one more, and the word's last byte. */
+    const Py_ssize_t reach = with_word && word->len + 31 > 33 ? word->len + 31 : 33;
     Py_ssize_t i = 0;
-    for (; i + 33 <= pg->n; i += 32) {
-        __m256i here = _mm256_loadu_si256((const __m256i *)(pg->b + i));
-        __m256i next = _mm256_loadu_si256((const __m256i *)(pg->b + i + 1));
-        __m256i hits = _mm256_setzero_si256();
-        for (int k = 0; k < count; k++) {
-            __m256i second = _mm256_or_si256(_mm256_cmpeq_epi8(next, seconds[k]), anys[k]);
-            hits = _mm256_or_si256(hits,
-                                   _mm256_and_si256(_mm256_cmpeq_epi8(here, firsts[k]), second));
+    while (i + reach <= pg->n) {
+        uint32_t mask = 0, starts = 0;
+        /* Hits are rare: this loop makes no call, so the tables stay in registers. */
+        for (; !(mask | starts) && i + reach <= pg->n; i += 32) {
+            __m256i here = _mm256_loadu_si256((const __m256i *)(pg->b + i));
+            __m256i next = _mm256_loadu_si256((const __m256i *)(pg->b + i + 1));
+            __m256i both = _mm256_and_si256(fits(here, first_low, first_high, nibble),
+                                            fits(next, second_low, second_high, nibble));
+            mask = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(both, none));
+            if (with_word) {
+                __m256i ends = _mm256_loadu_si256((const __m256i *)(pg->b + i + word->len - 1));
+                starts = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
+                    _mm256_cmpeq_epi8(here, word_first), _mm256_cmpeq_epi8(ends, word_last)));
+            }
         }
-        uint32_t mask = (uint32_t)_mm256_movemask_epi8(hits);
-        while (mask) {
-            Py_ssize_t at = i + __builtin_ctz(mask);
-            mask &= mask - 1;
-            if (try_at(self, pg, found, at) < 0) {
+        word_at(pg, word, i - 32, starts);
+        for (Py_ssize_t block = i - 32; mask; mask &= mask - 1) {
+            if (try_at(self, pg, found, block + __builtin_ctz(mask)) < 0) {
                 return -1;
             }
         }
+    }
+    if (with_word) {
+        word->from = i;
     }
     *from = i;
     return 0;
 }
 #endif
+
+/* Whether the word occurs from `found->word.from` on (the C library's memmem). */
+static void
+find_word(const Page *pg, Word *word)
+{
+    if (!word->found && word->bytes) {
+        word->found = memmem(pg->b + word->from, (size_t)(pg->n - word->from), word->bytes,
+                             (size_t)word->len) != NULL;
+    }
+}
 
 static int
 scan(const Automaton *self, Page *pg, Found *found)
@@ -454,6 +518,7 @@ scan(const Automaton *self, Page *pg, Found *found)
             return -1;
         }
     }
+    find_word(pg, &found->word);
     return 0;
 }
 
@@ -478,17 +543,22 @@ found_list(const Automaton *self, const Page *pg, Found *found)
     return list;
 }
 
-/* The page's matches, handed to `list_of` to make the answer. */
+/* The page's matches (and whether `word` occurs, when given), handed to
+ * `list_of` to make the answer. */
 static PyObject *
-matches(Automaton *self, PyObject *body,
+matches(Automaton *self, PyObject *body, PyObject *word,
         PyObject *(*list_of)(const Automaton *, const Page *, Found *))
 {
-    Py_buffer view;
+    Py_buffer view, word_view = {0};
     if (PyObject_GetBuffer(body, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
+    if (word && PyObject_GetBuffer(word, &word_view, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     PyObject *result = NULL;
-    Found found = {NULL, 0, 0, NULL};
+    Found found = {NULL, 0, 0, NULL, {word_view.buf, word_view.len, 0, 0}};
     found.last_end = PyMem_Calloc((size_t)self->pattern_count + 1, sizeof(Py_ssize_t));
     if (!found.last_end) {
         PyErr_NoMemory();
@@ -500,9 +570,15 @@ matches(Automaton *self, PyObject *body,
         goto done;
     }
     result = list_of(self, &pg, &found);
+    if (result && word) {
+        result = Py_BuildValue("(NO)", result, found.word.found ? Py_True : Py_False);
+    }
 done:
     PyMem_Free(found.items);
     PyMem_Free(found.last_end);
+    if (word) {
+        PyBuffer_Release(&word_view);
+    }
     PyBuffer_Release(&view);
     return result;
 }
@@ -844,6 +920,20 @@ index_prefixes(Automaton *self)
         }
     }
     self->prefix_count = count;
+    for (int k = 0; k < count; k++) {
+        unsigned char bit = (unsigned char)(1u << k);
+        int first = self->prefix_first[k], second = self->prefix_second[k];
+        self->first_low[first & 15] |= bit;
+        self->first_high[first >> 4] |= bit;
+        for (int nibble = 0; nibble < 16; nibble++) { /* a one-byte literal: any second */
+            if (second < 0 || nibble == (second & 15)) {
+                self->second_low[nibble] |= bit;
+            }
+            if (second < 0 || nibble == second >> 4) {
+                self->second_high[nibble] |= bit;
+            }
+        }
+    }
 }
 
 static int
@@ -895,13 +985,23 @@ automaton_dealloc(Automaton *self)
 static PyObject *
 automaton_find(Automaton *self, PyObject *body)
 {
-    return matches(self, body, found_list);
+    return matches(self, body, NULL, found_list);
 }
 
 static PyObject *
 automaton_spans(Automaton *self, PyObject *body)
 {
-    return matches(self, body, spans_list);
+    return matches(self, body, NULL, spans_list);
+}
+
+static PyObject *
+automaton_scan(Automaton *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "scan(body, word)");
+        return NULL;
+    }
+    return matches(self, args[0], args[1], spans_list);
 }
 
 static PyMethodDef AUTOMATON_METHODS[] = {
@@ -911,6 +1011,9 @@ static PyMethodDef AUTOMATON_METHODS[] = {
     {"spans", (PyCFunction)automaton_spans, METH_O,
      "spans(body) -> list[(start, end)]\n\n"
      "The matches Matcher.finditer keeps, widened as it widens them, in order."},
+    {"scan", (PyCFunction)(void (*)(void))automaton_scan, METH_FASTCALL,
+     "scan(body, word) -> (spans, found)\n\n"
+     "spans(body), and whether `word` occurs in body, found in the same pass."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -925,9 +1028,74 @@ static PyTypeObject AUTOMATON_TYPE = {
     .tp_methods = AUTOMATON_METHODS,
 };
 
+/* ---- rendering ------------------------------------------------------------- */
+
+/* write_digits(source, positions, digits) -> bytes: source[positions[0]:positions[-1] + 1]
+ * with the byte at each position (ascending offsets) replaced by the matching digit. */
+static PyObject *
+write_digits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3 || !PyTuple_Check(args[1]) || !PyUnicode_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "write_digits(source, positions: tuple, digits: str)");
+        return NULL;
+    }
+    PyObject *positions = args[1], *digits = args[2];
+    Py_ssize_t count = PyTuple_GET_SIZE(positions);
+    if (count == 0 || PyUnicode_GET_LENGTH(digits) != count || !PyUnicode_IS_ASCII(digits)) {
+        PyErr_SetString(PyExc_ValueError, "as many ASCII digits as positions, at least one");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Py_ssize_t first = PyLong_AsSsize_t(PyTuple_GET_ITEM(positions, 0));
+    Py_ssize_t last = PyLong_AsSsize_t(PyTuple_GET_ITEM(positions, count - 1));
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+    if (first < 0 || last < first || last >= view.len) {
+        PyErr_SetString(PyExc_ValueError, "positions must ascend within the source");
+        goto done;
+    }
+    /* A new object (not the shared one-byte bytes a copy may return) to write in. */
+    result = PyBytes_FromStringAndSize(NULL, last - first + 1);
+    if (!result) {
+        goto done;
+    }
+    char *out = PyBytes_AS_STRING(result);
+    memcpy(out, (const char *)view.buf + first, (size_t)(last - first + 1));
+    const Py_UCS1 *new_digits = PyUnicode_1BYTE_DATA(digits);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(positions, k));
+        if (at < first || at > last) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "positions must ascend within the source");
+            }
+            Py_CLEAR(result);
+            break;
+        }
+        out[at - first] = (char)new_digits[k];
+    }
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef METHODS[] = {
+    {"write_digits", (PyCFunction)(void (*)(void))write_digits, METH_FASTCALL,
+     "write_digits(source, positions, digits) -> bytes\n\n"
+     "source[positions[0]:positions[-1] + 1] with each position's byte replaced by\n"
+     "the matching digit of `digits`."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef MODULE = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_numbers",
+    .m_methods = METHODS,
     .m_doc = "Configured phone numbers found in one pass over a page.",
     .m_size = -1,
 };

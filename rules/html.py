@@ -1,20 +1,33 @@
 """The bits of HTML the scanner and renderer read around an occurrence.
 
 Where an offset stands in the token stream (text, a start tag, hidden) is the
-tokenizer's business (`rules.tokenizer`). This module holds the tables and the
-small readers used once a match is placed: a start tag's attributes with the
-HTML5 attribute grammar (a `>` inside a quoted value does not end the tag, a
-quote only opens a value after `=`), the phone link of a tag, the visible text
-of a matched span, the page title.
+tokenizer's business (`rules.tokenizer`). This module decides from its answers
+which matches stand where a number may be rewritten (`place`, in C where built),
+and holds the tables and the small readers used once a match is placed: a start
+tag's attributes with the HTML5 attribute grammar (a `>` inside a quoted value
+does not end the tag, a quote only opens a value after `=`), the phone link of a
+tag, the visible text of a matched span, the page title.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rules.tokenizer import TAG_REST, attribute_spans
+from rules.numbers import plain, plain_digits
+from rules.tokenizer import (
+    NATIVE_PLACE,
+    START_TAG,
+    TAG_REST,
+    TEXT,
+    Placed,
+    Position,
+    Span,
+    attribute_spans,
+    classify_python,
+)
 
 # Inline elements a written number may be split across (`<b>04</b> 90 26 07 16`).
 INLINE_ELEMENTS: frozenset[bytes] = frozenset(
@@ -35,7 +48,6 @@ START_TAG_NAME = re.compile(rb"<[a-zA-Z][^" + _WS + rb"/>]*+")
 MARKUP = re.compile(TAG.pattern + rb"|<!--.*?-->", re.DOTALL)
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _ASCII_SPACES = re.compile(r"[\t\n\f\r ]+")
-_COLLAPSIBLE = re.compile(r"[\t\n\f\r]|  ")  # text _ASCII_SPACES would change
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,9 @@ def decode_text(raw: bytes, charset: str) -> str:
 def decode_plain(raw: bytes, charset: str) -> str:
     """`decode_text` of a fragment without `<` or `&`."""
     text = raw.decode(charset, "replace")
-    if _COLLAPSIBLE.search(text) is None:  # the usual number: nothing to collapse
+    # The usual number has nothing to collapse: no double space, and no tab or line
+    # break, which are not printable (a no-break space is not either: the slow path).
+    if "  " not in text and text.isprintable():
         return text.strip()
     return _ASCII_SPACES.sub(" ", text).strip()
 
@@ -109,3 +123,119 @@ def title_text(body: bytes, span: tuple[int, int] | None, charset: str) -> str:
         return ""
     raw = body[span[0] : span[1]].decode(charset, "replace")
     return " ".join(html.unescape(raw).split())[:TITLE_MAX_CHARS]
+
+
+def place(
+    body: bytes, spans: Sequence[Span], *, want_title: bool = False
+) -> tuple[list[Placed], Span | None]:
+    """The matches kept where the tokenizer places them, and the title's span.
+
+    In a comment, an end tag or a raw-text element a match is dropped; inside a
+    start tag it is kept only within the value of an href (the scanner checks that
+    it is the tag's phone link); in text it is kept when every tag it spans is an
+    inline element. A plain match (`numbers.plain`) comes with its digits read.
+    """
+    if NATIVE_PLACE is not None:
+        return NATIVE_PLACE(body, spans, PHONE_ATTRIBUTE, INLINE_ELEMENTS, want_title)
+    return place_python(body, spans, PHONE_ATTRIBUTE, INLINE_ELEMENTS, want_title)
+
+
+def place_python(
+    body: bytes,
+    spans: Sequence[Span],
+    attribute: bytes,
+    inline_elements: frozenset[bytes],
+    want_title: bool = False,
+) -> tuple[list[Placed], Span | None]:
+    """The pure-Python `place` (`rules._html5.place` is its twin): the tokenizer asked
+    only about each match's first and last bytes and the byte after each `<` in it."""
+    for start, end in spans:
+        if not 0 <= start < end <= len(body):
+            raise ValueError(f"span ({start}, {end}) is not within the body ({len(body)} bytes)")
+    probes = _probes(body, spans)
+    rows, title = classify_python(body, probes, want_title)
+    places = dict(zip(probes, rows, strict=True))
+    placed = [
+        row
+        for start, end in spans
+        if (row := _placed(body, places, start, end, attribute, inline_elements)) is not None
+    ]
+    return placed, title
+
+
+def _probes(body: bytes, spans: Sequence[Span]) -> list[int]:
+    """The offsets that place the matches, sorted: each one's first and last bytes, and
+    the byte after each `<` in it (an offset twice gets the same answer twice)."""
+    probes: list[int] = []
+    for start, end in spans:
+        probes.append(start)
+        lt = body.find(b"<", start, end)
+        while lt >= 0:
+            probes.append(lt + 1)
+            lt = body.find(b"<", lt + 1, end)
+        probes.append(end - 1)
+    probes.sort()  # in order already (spans are, and end with a digit): one pass
+    return probes
+
+
+def _placed(
+    body: bytes,
+    places: Mapping[int, Position],
+    start: int,
+    end: int,
+    attribute: bytes,
+    inline_elements: frozenset[bytes],
+) -> Placed | None:
+    row = places[start]
+    kind = row[0]
+    if kind == TEXT:
+        if places[end - 1][0] != TEXT:
+            return None
+        digits, positions = _plain_digits(body, start, end)
+        if digits is None and not _visible_throughout(body, places, start, end, inline_elements):
+            return None
+        return (start, end, TEXT, -1, -1, -1, -1, -1, digits, positions)
+    name_start, name_end, value_start, value_end = row[3:]
+    if (
+        kind == START_TAG
+        and value_start <= start
+        and end <= value_end
+        and body[name_start:name_end].lower() == attribute
+    ):
+        tag = (row[1], row[2], name_start, value_start, value_end)
+        return (start, end, START_TAG, *tag, *_plain_digits(body, start, end))
+    return None
+
+
+def _plain_digits(
+    body: bytes, start: int, end: int
+) -> tuple[str, tuple[int, ...]] | tuple[None, None]:
+    written = body[start:end]
+    return plain_digits(written, start) if plain(written) else (None, None)
+
+
+def _visible_throughout(
+    body: bytes,
+    places: Mapping[int, Position],
+    start: int,
+    end: int,
+    inline_elements: frozenset[bytes],
+) -> bool:
+    """A match in text stays in text: only inline tags and comments may stand inside it."""
+    lt = body.find(b"<", start, end)
+    while lt >= 0:
+        kind, construct_start, construct_end = places[lt + 1][:3]
+        inline = kind == TEXT or (
+            construct_end <= end and _inline_markup(body, construct_start, inline_elements)
+        )
+        if not inline:
+            return False
+        lt = body.find(b"<", lt + 1, end)
+    return True
+
+
+def _inline_markup(body: bytes, start: int, inline_elements: frozenset[bytes]) -> bool:
+    if body.startswith(b"<!--", start):
+        return True
+    tag = TAG.match(body, start)
+    return tag is not None and tag.group(1).lower() in inline_elements

@@ -15,8 +15,9 @@ position of the page the engine follows one branch per distinct next digit.
 There is one regex per literal start (a national form's first digits, a
 country code), and so one pass over the page per regex; the C module
 `rules._numbers` takes the same tries, finds the matches of all of them in one
-pass and keeps those `Matcher.spans` keeps, and is used when it was built
-(tests hold it to the regexes).
+pass and keeps those `Matcher.spans` keeps (`Matcher.scan` also learns in that
+pass whether a word occurs in the page), and is used when it was built (tests
+hold it to the regexes).
 """
 
 from __future__ import annotations
@@ -40,13 +41,28 @@ class _Automaton(Protocol):
 
     def spans(self, body: bytes) -> list[tuple[int, int]]: ...
 
+    def scan(self, body: bytes, word: bytes) -> tuple[list[tuple[int, int]], bool]: ...
+
+
+def write_digits_python(source: bytes, positions: tuple[int, ...], digits: str) -> bytes:
+    """`source[positions[0]:positions[-1] + 1]` with the byte at each position (ascending)
+    replaced by the matching digit: the pure-Python twin of `rules._numbers.write_digits`."""
+    first, last = positions[0], positions[-1]
+    written = bytearray(source[first : last + 1])
+    for position, digit in zip(positions, digits.encode("ascii"), strict=True):
+        written[position - first] = digit
+    return bytes(written)
+
 
 try:
     from rules._numbers import Automaton as _NativeAutomaton
+    from rules._numbers import write_digits as _native_write_digits
 
     NATIVE: Callable[[object], _Automaton] | None = _NativeAutomaton
+    write_digits: Callable[[bytes, tuple[int, ...], str], bytes] = _native_write_digits
 except ImportError:  # built without a C compiler: the regexes find the same matches
     NATIVE = None
+    write_digits = write_digits_python
 
 SEPARATOR_BYTES = rb" .\-/()\t\r\n"
 ENTITY_SEPARATORS: tuple[bytes, ...] = (
@@ -189,6 +205,15 @@ class Matcher:
                 spans.append((start, last_end))
         return spans
 
+    def scan(self, body: bytes, word: bytes) -> tuple[list[tuple[int, int]], bool]:
+        """`spans`, and whether `word` occurs in the page, in one pass where the C automaton
+        is built. The answer about `word` is exact when there are spans; a page without
+        any may answer False (the scanner looks no further then)."""
+        if self._automaton is not None:
+            return self._automaton.scan(body, word)
+        spans = self.spans(body)
+        return spans, bool(spans) and word in body
+
     def read(self, body: bytes, start: int, end: int) -> Reading | None:
         """The phone a match spells, or None when it spells none (cannot normally happen)."""
         written = body[start:end]
@@ -207,21 +232,35 @@ class Matcher:
 
     def read_plain(self, written: bytes, start: int) -> Reading | None:
         """`read` of a match that is `plain`: every digit byte in it counts."""
-        digits = written.translate(None, _NOT_DIGITS).decode("ascii")
-        positions = tuple(compress(range(start, start + len(written)), written.translate(_FLAGS)))
+        digits, positions = plain_digits(written, start)
         return self._reading(digits, positions, written.find(b"+", 0, 3) >= 0)
+
+    def phone_of(self, written: bytes, digits: str) -> tuple[Phone, Form, int] | None:
+        """The phone, form and prefix digits a plain match spells, from its `plain_digits`."""
+        return self._lookup(digits, written.find(b"+", 0, 3) >= 0)
 
     def _reading(
         self, text: str, positions: tuple[int, ...], international: bool
     ) -> Reading | None:
+        found = self._lookup(text, international)
+        return None if found is None else Reading(found[0], found[1], text, positions, found[2])
+
+    def _lookup(self, digits: str, international: bool) -> tuple[Phone, Form, int] | None:
         if international:
-            phone = self._international_phones.get(text)
-            return None if phone is None else Reading(phone, "international", text, positions, 0)
-        if text.startswith("00"):
-            phone = self._international_phones.get(text[2:])
-            return None if phone is None else Reading(phone, "international", text, positions, 2)
-        phone = self._national_phones.get(text)
-        return None if phone is None else Reading(phone, "national", text, positions, 0)
+            phone = self._international_phones.get(digits)
+            return None if phone is None else (phone, "international", 0)
+        if digits.startswith("00"):
+            phone = self._international_phones.get(digits[2:])
+            return None if phone is None else (phone, "international", 2)
+        phone = self._national_phones.get(digits)
+        return None if phone is None else (phone, "national", 0)
+
+
+def plain_digits(written: bytes, start: int) -> tuple[str, tuple[int, ...]]:
+    """A plain match's digits (every digit byte counts) and the offset of each."""
+    digits = written.translate(None, _NOT_DIGITS).decode("ascii")
+    positions = tuple(compress(range(start, start + len(written)), written.translate(_FLAGS)))
+    return digits, positions
 
 
 def plain(written: bytes) -> bool:

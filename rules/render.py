@@ -19,6 +19,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Literal
 
 from rules.html import MARKUP, START_TAG_NAME
+from rules.numbers import write_digits
 from rules.phones import Form, Phone, PhoneError, parse_loose
 from rules.tokenizer import TEXT, classify
 
@@ -58,7 +59,8 @@ def direct(page: Page, assignments: Mapping[str, Tracking], code_template: str) 
         except PhoneError:  # not a number at all: this phone keeps its original
             continue
         if target is not None and len(target) == len(occurrence.digits):
-            edits.append(_digits_in_place(source, occurrence.positions, target))
+            positions = occurrence.positions  # one edit, each digit replaced where it stands
+            edits.append((positions[0], positions[-1] + 1, write_digits(source, positions, target)))
         else:
             edits.extend(_reformat_edits(page, occurrence, tracking))
         if tracking.code:
@@ -134,15 +136,6 @@ def _code_edit(page: Page, occurrence: Occurrence, code: str, template: str) -> 
     if occurrence.where == "tel":
         return (end, end, b"," + html.escape(code).encode("ascii", "ignore"))
     return (end, end, _encode(page, template.format(code=html.escape(code))))
-
-
-def _digits_in_place(source: bytes, positions: tuple[int, ...], digits: str) -> Edit:
-    """One edit over the written number with each digit replaced where it stands."""
-    first, last = positions[0], positions[-1]
-    written = bytearray(source[first : last + 1])
-    for position, digit in zip(positions, digits.encode("ascii"), strict=True):
-        written[position - first] = digit
-    return (first, last + 1, bytes(written))
 
 
 def _target_digits(occurrence: Occurrence, tracking: Tracking) -> str | None:

@@ -13,14 +13,16 @@ invalid sequences, whitespace). Instead:
 2. The configured phones, compiled once (`numbers.Matcher`), are found in one
    pass over the page (a C automaton where built, literal-prefixed regexes
    otherwise) wherever the page writes them, in any national or international
-   form, with any separators and inline tags between the digits.
-3. Each match is placed by the HTML5 tokenizer (`tokenizer.classify`, in C
-   where built), asked only about the match's own offsets: inside a comment,
-   an end tag or a raw-text element it is dropped; inside a start tag it is
-   kept only when it lies in the value of the tag's `tel:`/`callto:` href; in
-   text it is kept when every tag it spans is an inline element. Include and
-   exclude CSS selectors and `data-dni-skip` are then applied with selectolax
-   (`selectors`).
+   form, with any separators and inline tags between the digits. The same pass
+   says whether the page mentions `data-dni-skip` at all.
+3. Each match is placed by the HTML5 tokenizer (`html.place`, one C call where
+   built), asked only about the match's own offsets: inside a comment, an end
+   tag or a raw-text element it is dropped; inside a start tag it is kept only
+   when it lies in the value of the tag's `tel:`/`callto:` href; in text it is
+   kept when every tag it spans is an inline element. A plain match (digits and
+   separators only, the usual number) comes back with its digits read. Include
+   and exclude CSS selectors and `data-dni-skip` are then applied with
+   selectolax (`selectors`).
 4. The result is a `Page`: the occurrences and the title, a plan. Rendering it
    with tracking numbers (`render`) splices new bytes into the original only at
    the occurrences; every other byte is the input's.
@@ -37,13 +39,16 @@ from urllib.parse import unquote
 from rules import charset as charsets
 from rules import html, render
 from rules.html import Tag
-from rules.numbers import Form, Matcher, plain
+from rules.numbers import Form, Matcher
 from rules.phones import Phone
 from rules.render import Tracking, Where
 from rules.selectors import SKIP_ATTRIBUTE, filter_by_selectors
-from rules.tokenizer import START_TAG, TEXT, Position, classify, contains
+from rules.tokenizer import TEXT, Placed
 
 __all__ = ["Matcher", "Occurrence", "Page", "Tracking", "page_title", "scan"]
+
+_Spelled = tuple[Phone, Form, str, tuple[int, ...], int]
+"""What a match spells: phone, form, digits, the offset of each, prefix digits."""
 
 
 @dataclass(frozen=True, init=False)
@@ -99,7 +104,7 @@ class Occurrence:
         object.__setattr__(self, "__dict__", fields)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Page:
     """What scanning found in one page; render it to write tracking numbers in."""
 
@@ -109,6 +114,24 @@ class Page:
     occurrences: tuple[Occurrence, ...]
     wide: charsets.Wide | None = field(default=None, repr=False)
     """For a UTF-16/32 page: the UTF-8 bytes scanned (occurrence offsets refer to them)."""
+
+    def __init__(
+        self,
+        body: bytes,
+        charset: str,
+        title: str,
+        occurrences: tuple[Occurrence, ...],
+        wide: charsets.Wide | None = None,
+    ) -> None:
+        # One per page: set at once, as Occurrence does.
+        fields = {
+            "body": body,
+            "charset": charset,
+            "title": title,
+            "occurrences": occurrences,
+            "wide": wide,
+        }
+        object.__setattr__(self, "__dict__", fields)
 
     @property
     def source(self) -> bytes:
@@ -169,16 +192,14 @@ def scan(
     if wide is None and not charsets.scannable(encoding):
         return Page(body, encoding, "", ())
     source, source_charset = (wide.utf8, "utf-8") if wide else (body, encoding)
-    spans = matcher.spans(source)
-    probes = _probes(source, spans)
-    rows, title_span = classify(source, probes, want_title=True)
-    places = dict(zip(probes, rows, strict=True))
+    spans, skip_attribute = matcher.scan(source, SKIP_ATTRIBUTE)
+    placed, title_span = html.place(source, spans, want_title=True)
     found = [
         occurrence
-        for start, end in spans
-        if (occurrence := _place(source, matcher, places, start, end, source_charset)) is not None
+        for row in placed
+        if (occurrence := _occurrence(source, matcher, row, source_charset)) is not None
     ]
-    if found and (include or exclude or contains(source, SKIP_ATTRIBUTE)):
+    if found and (include or exclude or skip_attribute):
         found = filter_by_selectors(source, found, include, exclude)
     title = html.title_text(source, title_span, source_charset)
     return Page(body, encoding, title, tuple(found), wide)
@@ -192,126 +213,48 @@ def page_title(body: bytes, *, charset: str | None = None) -> str:
     return scan(body, _NO_PHONES, charset=charset).title
 
 
-def _probes(body: bytes, spans: list[tuple[int, int]]) -> list[int]:
-    """The offsets that place the matches, sorted: each one's first and last bytes, and
-    the byte after each `<` in it (an offset twice gets the same answer twice)."""
-    probes: list[int] = []
-    for start, end in spans:
-        probes.append(start)
-        lt = body.find(b"<", start, end)
-        while lt >= 0:
-            probes.append(lt + 1)
-            lt = body.find(b"<", lt + 1, end)
-        probes.append(end - 1)
-    probes.sort()  # in order already (spans are, and end with a digit): one pass
-    return probes
-
-
-def _place(
-    body: bytes,
-    matcher: Matcher,
-    places: Mapping[int, Position],
-    start: int,
-    end: int,
-    encoding: str,
-) -> Occurrence | None:
-    """The occurrence a match is, by where the tokenizer puts it; None where never rewritten."""
-    row = places[start]
-    kind = row[0]
-    if kind == TEXT:
-        return _in_text(body, matcher, places, start, end, encoding)
-    if kind == START_TAG and _in_href_value(body, row, start, end):
-        return _in_link(body, matcher, row, start, end, encoding)
-    return None
-
-
-def _in_text(
-    body: bytes,
-    matcher: Matcher,
-    places: Mapping[int, Position],
-    start: int,
-    end: int,
-    encoding: str,
-) -> Occurrence | None:
-    if places[end - 1][0] != TEXT:
-        return None
+def _occurrence(body: bytes, matcher: Matcher, row: Placed, encoding: str) -> Occurrence | None:
+    """The occurrence a kept match is, when it spells a phone (and a link dials it)."""
+    start, end, kind = row[:3]
+    digits, positions = row[8:]
     written = body[start:end]
-    if plain(written):  # the usual number: no tags or entities to look at
-        reading = matcher.read_plain(written, start)
-        text = html.decode_plain(written, encoding)
-    elif _visible_throughout(body, places, start, end):
+    plain = digits is not None and positions is not None
+    if digits is not None and positions is not None:  # plain: its digits came with it
+        found = matcher.phone_of(written, digits)
+        if found is None:
+            return None
+        phone, form, prefix_digits = found
+    else:  # tags or entities to read through
         reading = matcher.read(body, start, end)
-        text = html.decode_text(written, encoding)
-    else:
-        return None
-    if reading is None:
-        return None
-    phone, form, digits, positions, prefix_digits = reading
+        if reading is None:
+            return None
+        phone, form, digits, positions, prefix_digits = reading
+    if kind != TEXT:
+        return _in_link(body, row, (phone, form, digits, positions, prefix_digits), encoding)
+    text = (html.decode_plain if plain else html.decode_text)(written, encoding)
     return Occurrence(phone, "text", start, end, text, form, digits, positions, prefix_digits)
 
 
-def _in_link(
-    body: bytes, matcher: Matcher, row: Position, start: int, end: int, encoding: str
-) -> Occurrence | None:
-    reading = matcher.read(body, start, end)
-    if reading is None:
+def _in_link(body: bytes, row: Placed, spelled: _Spelled, encoding: str) -> Occurrence | None:
+    start, end, _kind, tag_start, tag_end, name_start, value_start, value_end = row[:8]
+    tag = Tag(tag_start, tag_end, html.tag_name(body, tag_start))
+    if not _phone_link(body, tag, name_start, value_start, value_end):
         return None
-    tag = Tag(row[1], row[2], html.tag_name(body, row[1]))
-    if not _phone_link(body, tag, row):
-        return None
-    phone, form, digits, positions, prefix_digits = reading
+    phone, form, digits, positions, prefix_digits = spelled
     text = unquote(html.unescape_bytes(body[start:end], encoding), errors="replace")
+    value = (value_start, value_end)
     return Occurrence(
-        phone,
-        "tel",
-        start,
-        end,
-        text,
-        form,
-        digits,
-        positions,
-        prefix_digits,
-        tag,
-        (row[5], row[6]),
+        phone, "tel", start, end, text, form, digits, positions, prefix_digits, tag, value
     )
 
 
-def _in_href_value(body: bytes, row: Position, start: int, end: int) -> bool:
-    """Cheap first test of a match inside a start tag: within an href's value."""
-    name_start, name_end, value_start, value_end = row[3:]
-    return (
-        value_start <= start
-        and end <= value_end
-        and body[name_start:name_end].lower() == html.PHONE_ATTRIBUTE
-    )
-
-
-def _phone_link(body: bytes, tag: Tag, row: Position) -> bool:
-    """Whether the href value the match stands in (`_in_href_value`) is the tag's phone link.
+def _phone_link(body: bytes, tag: Tag, name_start: int, value_start: int, value_end: int) -> bool:
+    """Whether the href value a match stands in is the tag's phone link.
 
     Of duplicate attributes HTML5 keeps the first: only when the tag writes `href`
     before this one (rare) are its attributes read.
     """
-    if html.PHONE_ATTRIBUTE in body[tag.start : row[3]].lower():
+    if html.PHONE_ATTRIBUTE in body[tag.start : name_start].lower():
         link = html.phone_link_value(body, tag)
-        return link is not None and (link.start, link.end) == (row[5], row[6])
-    return html.is_phone_link(body, row[5], row[6])
-
-
-def _visible_throughout(body: bytes, places: Mapping[int, Position], start: int, end: int) -> bool:
-    """A match in text stays in text: only inline tags and comments may stand inside it."""
-    lt = body.find(b"<", start, end)
-    while lt >= 0:
-        kind, construct_start, construct_end = places[lt + 1][:3]
-        inline = kind == TEXT or (construct_end <= end and _inline_markup(body, construct_start))
-        if not inline:
-            return False
-        lt = body.find(b"<", lt + 1, end)
-    return True
-
-
-def _inline_markup(body: bytes, start: int) -> bool:
-    if body.startswith(b"<!--", start):
-        return True
-    tag = html.TAG.match(body, start)
-    return tag is not None and tag.group(1).lower() in html.INLINE_ELEMENTS
+        return link is not None and (link.start, link.end) == (value_start, value_end)
+    return html.is_phone_link(body, value_start, value_end)

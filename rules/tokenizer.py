@@ -309,20 +309,31 @@ def classify_python(body: bytes, offsets: Sequence[int], want_title: bool = Fals
     return positions, walk.title
 
 
+Placed = tuple[int, int, int, int, int, int, int, int, str | None, tuple[int, ...] | None]
+"""A match kept where it stands: (start, end, kind, tag_start, tag_end, name_start,
+value_start, value_end, digits, positions); kind `TEXT`, or `START_TAG` in the value of the
+phone attribute; for a plain match (`numbers.plain`) its digits and their offsets, else None."""
+
 _Classify = Callable[[bytes, Sequence[int], bool], Classified]
 _Contains = Callable[[bytes, bytes], bool]
 _Skeleton = Callable[[bytes, Sequence[int]], bytes]
+_Place = Callable[
+    [bytes, Sequence[Span], bytes, frozenset[bytes], bool], tuple[list[Placed], Span | None]
+]
 try:
     from rules._html5 import classify as _native_classify
     from rules._html5 import contains as _native_contains
+    from rules._html5 import place as _native_place
     from rules._html5 import skeleton as _native_skeleton
 
     NATIVE: _Classify | None = _native_classify
     NATIVE_CONTAINS: _Contains | None = _native_contains
+    NATIVE_PLACE: _Place | None = _native_place
     NATIVE_SKELETON: _Skeleton | None = _native_skeleton
 except ImportError:  # built without a C compiler: the Python walk gives the same answers
     NATIVE = None
     NATIVE_CONTAINS = None
+    NATIVE_PLACE = None
     NATIVE_SKELETON = None
 
 

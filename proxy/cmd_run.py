@@ -45,7 +45,7 @@ def run_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"dni-edge run: {exc}", file=sys.stderr)
         return 2
-    from proxy import logs, server
+    from proxy import logs, memory, server
 
     try:
         server.require_c_parser()
@@ -53,6 +53,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"dni-edge run: {exc}", file=sys.stderr)
         return 1
     logs.configure(config.server.log_level, secrets=_secrets(config))
+    memory.tune_malloc()
     import uvloop
 
     try:

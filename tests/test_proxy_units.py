@@ -7,6 +7,7 @@ import io
 import ipaddress
 import json
 import logging
+import platform
 import re
 import zlib
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 import zstandard
 from multidict import CIMultiDict
 
-from proxy import codec, logs
+from proxy import codec, logs, memory
 from proxy.cookies import is_safe, set_cookie, visitor_key
 from proxy.forwarded import client_address, parse_networks, resolve_origin
 from proxy.headers import add_vary, make_private
@@ -224,3 +225,9 @@ def test_request_lines_reach_every_handler_added_beside_ours(restored_logging: N
     logs.log_request(logs.RequestRecord("r2", "GET", "/b"))
     assert '"request_id": "r2"' in stream.getvalue()
     assert [r.getMessage() for r in seen] == ["request"]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the malloc settings are glibc's")
+def test_malloc_settings_apply_on_glibc() -> None:
+    assert memory.tune_malloc()
+    assert bytes(bytearray(b"x" * 2_000_000)) == b"x" * 2_000_000  # the heap still works

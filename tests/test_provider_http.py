@@ -11,14 +11,15 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from raw_http import WAIT, Handler, RawServer, Received, raw_server, reply, send
 
 from proxy.providers.http import (
     USER_AGENT,
@@ -30,123 +31,17 @@ from proxy.providers.http import (
     target_of,
 )
 
-WAIT = 2.0
-"""A guard on waiting for the server side, never a bound under test: generous on a shared box."""
-
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
 
 # -- a raw server ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Received:
-    conn: int
-    """The connection that carried the request, numbered in the order the server accepted them."""
-    head: bytes
-    body: bytes
-
-
-Handler = Callable[[Received, asyncio.StreamWriter], Awaitable[None]]
-
-
-class RawServer:
-    """Hands each request to `handler`; a connection the handler closed is left, else read on."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.url = ""
-        self.requests: list[Received] = []
-        self._handler = handler
-        self._ended: list[asyncio.Event] = []
-        self._writers: list[asyncio.StreamWriter] = []
-        self._tasks: set[asyncio.Task[object]] = set()
-
-    @property
-    def connections(self) -> int:
-        return len(self._ended)
-
-    @property
-    def bodies(self) -> list[bytes]:
-        return [request.body for request in self.requests]
-
-    async def wait_ended(self, count: int) -> None:
-        """Until `count` connections are over (the client closed them, or the handler did)."""
-        async with asyncio.timeout(WAIT):
-            while sum(ended.is_set() for ended in self._ended) < count:
-                await asyncio.sleep(0.01)
-
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = len(self._ended)
-        self._ended.append(asyncio.Event())
-        self._writers.append(writer)
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            while (received := await _read_request(reader, conn)) is not None:
-                self.requests.append(received)
-                await self._handler(received, writer)
-                if writer.is_closing():
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
-            pass
-        finally:
-            self._ended[conn].set()
-            writer.close()
-            self._tasks.discard(task)
-
-    async def stop(self) -> None:
-        for writer in self._writers:
-            writer.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.gather(*(w.wait_closed() for w in self._writers), return_exceptions=True)
-
-
-async def _read_request(reader: asyncio.StreamReader, conn: int) -> Received | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial:
-            raise
-        return None  # the client closed the connection between requests
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return Received(conn, head, await reader.readexactly(length))
-
-
-@asynccontextmanager
-async def raw_server(
+def track_server(
     handler: Handler, tls: ssl.SSLContext | None = None
-) -> AsyncIterator[RawServer]:
-    server = RawServer(handler)
-    listener = await asyncio.start_server(server.serve, "127.0.0.1", 0, ssl=tls)
-    port = listener.sockets[0].getsockname()[1]
-    server.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/track"
-    try:
-        yield server
-    finally:
-        listener.close()
-        await server.stop()
-        await listener.wait_closed()
-
-
-def reply(body: bytes, *, head: bytes = b"HTTP/1.1 200 OK\r\n") -> bytes:
-    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-async def send(writer: asyncio.StreamWriter, data: bytes, piece: int = 0) -> None:
-    """`data` in one write, or in writes of `piece` bytes the client reads one by one."""
-    step = piece or len(data)
-    for start in range(0, len(data), step):
-        writer.write(data[start : start + step])
-        await writer.drain()
-        if piece:
-            await asyncio.sleep(0.001)
+) -> AbstractAsyncContextManager[RawServer]:
+    """A raw server whose URL has a path, as a provider's endpoint has."""
+    return raw_server(handler, tls, path="/track")
 
 
 async def echo(received: Received, writer: asyncio.StreamWriter) -> None:
@@ -264,14 +159,14 @@ async def test_an_aiohttp_server_keeps_one_connection(aiohttp_server: ServerFact
 
 
 async def test_consecutive_calls_reuse_one_connection() -> None:
-    async with raw_server(echo) as server, ProviderHttp() as http:
+    async with track_server(echo) as server, ProviderHttp() as http:
         answers = await post_all(http, server.url, [b"1", b"2", b"3", b"4"])
     assert [answer.body for answer in answers] == [b"1", b"2", b"3", b"4"]
     assert server.connections == 1
 
 
 async def test_calls_at_the_same_time_use_separate_connections() -> None:
-    async with raw_server(together(3)) as server, ProviderHttp() as http:
+    async with track_server(together(3)) as server, ProviderHttp() as http:
         first = await post_at_once(http, server.url, [b"a", b"b", b"c"])
         again = await post_at_once(http, server.url, [b"d", b"e", b"f"])
     assert [answer.body for answer in first + again] == [b"a", b"b", b"c", b"d", b"e", b"f"]
@@ -292,7 +187,7 @@ async def test_the_server_decides_whether_a_connection_is_kept(
     head: bytes, connections: int
 ) -> None:
     """The server never closes here: a connection it asked to close, the client closes."""
-    async with raw_server(answering(reply(b"ok", head=head))) as server, ProviderHttp() as http:
+    async with track_server(answering(reply(b"ok", head=head))) as server, ProviderHttp() as http:
         answers = await post_all(http, server.url, [b"1", b"2"])
         await server.wait_ended(connections - 1)
     assert answers == [Answer(200, b"ok")] * 2
@@ -306,7 +201,7 @@ async def test_the_server_decides_whether_a_connection_is_kept(
 async def test_idle_connections_older_than_idle_timeout_are_not_reused(
     idle_timeout: float, connections: int
 ) -> None:
-    async with raw_server(echo) as server, ProviderHttp(idle_timeout=idle_timeout) as http:
+    async with track_server(echo) as server, ProviderHttp(idle_timeout=idle_timeout) as http:
         await http.post(server.url, b"1", {})
         await asyncio.sleep(0.15)
         answer = await http.post(server.url, b"2", {})
@@ -316,7 +211,7 @@ async def test_idle_connections_older_than_idle_timeout_are_not_reused(
 
 
 async def test_at_most_max_idle_connections_are_kept() -> None:
-    async with raw_server(together(4)) as server, ProviderHttp(max_idle=2) as http:
+    async with track_server(together(4)) as server, ProviderHttp(max_idle=2) as http:
         await post_at_once(http, server.url, [b"a", b"b", b"c", b"d"])
         await server.wait_ended(2)
         await post_at_once(http, server.url, [b"e", b"f", b"g", b"h"])
@@ -368,7 +263,7 @@ async def test_answers_are_read_whole(
     data: bytes, close: bool, connections: int, piece: int
 ) -> None:
     handler = answering(data, close=close, piece=piece)
-    async with raw_server(handler) as server, ProviderHttp() as http:
+    async with track_server(handler) as server, ProviderHttp() as http:
         answers = await post_all(http, server.url, [b"1", b"2"])
     assert answers == [Answer(200, HELLO)] * 2
     assert server.connections == connections
@@ -409,7 +304,7 @@ async def test_an_answer_over_the_limit_raises_answer_too_large(data: bytes, clo
         if close:
             writer.close()
 
-    async with raw_server(big_then_echo) as server, ProviderHttp(limit=LIMIT) as http:
+    async with track_server(big_then_echo) as server, ProviderHttp(limit=LIMIT) as http:
         with pytest.raises(AnswerTooLarge, match=f"over {LIMIT} bytes"):
             await http.post(server.url, b"big", {})
         answer = await http.post(server.url, b"small", {})
@@ -419,7 +314,7 @@ async def test_an_answer_over_the_limit_raises_answer_too_large(data: bytes, clo
 
 async def test_an_answer_of_exactly_the_limit_is_read() -> None:
     data = sized(LIMIT)
-    async with raw_server(answering(data)) as server, ProviderHttp(limit=LIMIT) as http:
+    async with track_server(answering(data)) as server, ProviderHttp(limit=LIMIT) as http:
         answer = await http.post(server.url, b"", {})
     assert answer.body == data.partition(b"\r\n\r\n")[2]
 
@@ -456,7 +351,7 @@ BROKEN = [
 
 @pytest.mark.parametrize(("data", "close", "message"), BROKEN)
 async def test_a_broken_answer_raises_http_error(data: bytes, close: bool, message: str) -> None:
-    async with raw_server(answering(data, close=close)) as server, ProviderHttp() as http:
+    async with track_server(answering(data, close=close)) as server, ProviderHttp() as http:
         with pytest.raises(HttpError, match=message) as raised:
             await http.post(server.url, b"once", {})
         await server.wait_ended(1)  # a connection the client gave up on is closed
@@ -474,7 +369,7 @@ async def test_a_refused_connection_raises_http_error() -> None:
 
 
 async def test_a_closed_client_refuses_calls_and_closes_idle_connections() -> None:
-    async with raw_server(echo) as server:
+    async with track_server(echo) as server:
         http = ProviderHttp()
         await http.post(server.url, b"1", {})
         await http.close()
@@ -495,7 +390,7 @@ async def test_a_cancelled_call_closes_its_connection() -> None:
             await release.wait()
         writer.write(reply(received.body))
 
-    async with raw_server(late_first) as server, ProviderHttp() as http:
+    async with track_server(late_first) as server, ProviderHttp() as http:
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.1):
                 await http.post(server.url, b"slow", {})
@@ -529,7 +424,7 @@ async def test_a_connection_the_server_closed_while_idle_is_not_used(
 ) -> None:
     """Closed right after the answer, the client has not seen the close when it writes again, so
     the request goes out on a dead connection and is sent again; closed later, the client saw it."""
-    async with raw_server(handler) as server, ProviderHttp() as http:
+    async with track_server(handler) as server, ProviderHttp() as http:
         first = await http.post(server.url, b"one", {})
         await asyncio.sleep(pause)
         second = await http.post(server.url, b"two", {})
@@ -555,7 +450,7 @@ def dropping(after: int, per_connection: bool) -> Handler:
 
 async def test_a_kept_connection_closed_unanswered_is_retried_once_on_a_fresh_one() -> None:
     """The server dropped a kept connection just as the request went out: sent once more."""
-    async with raw_server(dropping(1, per_connection=True)) as server, ProviderHttp() as http:
+    async with track_server(dropping(1, per_connection=True)) as server, ProviderHttp() as http:
         answers = await post_all(http, server.url, [b"one", b"two"])
     assert [answer.body for answer in answers] == [b"one", b"two"]
     assert [(request.conn, request.body) for request in server.requests] == [
@@ -566,7 +461,7 @@ async def test_a_kept_connection_closed_unanswered_is_retried_once_on_a_fresh_on
 
 
 async def test_a_retry_closed_unanswered_raises_http_error() -> None:
-    async with raw_server(dropping(1, per_connection=False)) as server, ProviderHttp() as http:
+    async with track_server(dropping(1, per_connection=False)) as server, ProviderHttp() as http:
         await http.post(server.url, b"one", {})
         with pytest.raises(HttpError, match="closed before an answer"):
             await http.post(server.url, b"two", {})
@@ -588,7 +483,7 @@ async def test_bytes_sent_on_an_idle_connection_make_it_not_reused(stray: bytes)
         await asyncio.sleep(0.05)
         writer.write(stray)
 
-    async with raw_server(stray_later) as server, ProviderHttp() as http:
+    async with track_server(stray_later) as server, ProviderHttp() as http:
         await http.post(server.url, b"one", {})
         await server.wait_ended(1)
         answer = await http.post(server.url, b"two", {})
@@ -613,7 +508,7 @@ STRAY_WITH_ANSWER = [
 @pytest.mark.parametrize("stray", STRAY_WITH_ANSWER)
 async def test_bytes_sent_right_after_the_answer_make_it_not_reused(stray: bytes) -> None:
     """The stray bytes come in the same write as the answer, so in the same read."""
-    async with raw_server(answering_own_then(stray)) as server, ProviderHttp() as http:
+    async with track_server(answering_own_then(stray)) as server, ProviderHttp() as http:
         answers = await post_all(http, server.url, [b"one", b"two"])
     assert answers == [Answer(200, b"one"), Answer(200, b"two")]
     assert server.connections == 2
@@ -661,7 +556,7 @@ async def test_https_with_a_trusted_certificate(certificates: dict[str, Certific
     loopback = certificates["loopback"]
     trusting = ssl.create_default_context(cafile=loopback.cert)
     async with (
-        raw_server(echo, tls=server_context(loopback)) as server,
+        track_server(echo, tls=server_context(loopback)) as server,
         ProviderHttp(ssl_context=trusting) as http,
     ):
         answers = await post_all(http, server.url, [b"1", b"2"])
@@ -681,7 +576,7 @@ async def test_https_refuses_an_untrusted_certificate(
 ) -> None:
     context = ssl.create_default_context(cafile=certificates[trusted].cert) if trusted else None
     async with (
-        raw_server(echo, tls=server_context(certificates[served])) as server,
+        track_server(echo, tls=server_context(certificates[served])) as server,
         ProviderHttp(ssl_context=context) as http,
     ):
         with pytest.raises(HttpError, match="cannot connect"):
@@ -704,7 +599,7 @@ async def test_https_refuses_an_untrusted_certificate(
 async def test_a_header_with_a_line_break_raises_value_error_before_sending(
     headers: dict[str, str],
 ) -> None:
-    async with raw_server(echo) as server, ProviderHttp() as http:
+    async with track_server(echo) as server, ProviderHttp() as http:
         with pytest.raises(ValueError, match="line break"):
             await http.post(server.url, b"first", headers)
         await http.post(server.url, b"kept", {})
@@ -720,7 +615,7 @@ async def test_a_header_with_a_line_break_raises_value_error_before_sending(
 )
 async def test_headers_the_client_writes_itself_are_refused(name: str) -> None:
     """A second Host or Content-Length would make the request ambiguous to the server."""
-    async with raw_server(echo) as server, ProviderHttp() as http:
+    async with track_server(echo) as server, ProviderHttp() as http:
         with pytest.raises(ValueError, match="client's to write"):
             await http.post(server.url, b"first", {name: "1"})
     assert server.requests == []
@@ -816,7 +711,7 @@ def test_on_uvloop() -> None:
     uvloop = pytest.importorskip("uvloop")
 
     async def scenario() -> tuple[list[Answer], int]:
-        async with raw_server(echo) as server, ProviderHttp() as http:
+        async with track_server(echo) as server, ProviderHttp() as http:
             answers = await post_all(http, server.url, [b"one", b"two"])
             answers += await post_at_once(http, server.url, [b"three", b"four"])
             return answers, server.connections

@@ -73,6 +73,12 @@ UPSTREAM_ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+SCAN_PLANS = Counter(
+    "dni_scan_plans_total",
+    "Pages looked up among the kept scan plans, by result (hit: not scanned again, miss).",
+    ["result"],
+    registry=REGISTRY,
+)
 REWRITE_SECONDS = Histogram(
     "dni_rewrite_seconds",
     "CPU-bound time spent on a page: decode, scan, render and encode (provider call excluded).",

@@ -166,7 +166,7 @@ async def _page(
     started = time.perf_counter()
     coding = _coding_or_none(up.headers)
     html = await _decode(rt, ex, raw, coding, hold)
-    page = _scan(ex, rule, up, html) if html is not None else None
+    page = _scan(rt, ex, rule, up, html) if html is not None else None
     if coding is None or page is None:
         return await send.page(ex.request, ex.record, up, headers, raw)
     ex.record.phones_found = len(page.phones)
@@ -247,19 +247,23 @@ async def _decode(
     return html
 
 
-def _scan(ex: Exchange, rule: Rule, up: UpstreamResponse, html: bytes) -> Page | None:
-    """The page's plan: where its phones are; None (reason recorded) if the scanner failed."""
+def _scan(rt: Runtime, ex: Exchange, rule: Rule, up: UpstreamResponse, html: bytes) -> Page | None:
+    """The page's plan: where its phones are; None (reason recorded) if the scanner failed.
+
+    A page sent again byte for byte reuses the plan kept for it (see `proxy.plans`).
+    """
+    charset = content_type_charset(up.headers)
+    key = rt.plans.key(rule.name, charset, ex.request.path, html)
+    page = rt.plans.get(key, html)
+    if page is not None:
+        return page
     try:
-        return scan(
-            html,
-            rule.matcher,
-            charset=content_type_charset(up.headers),
-            include=rule.include,
-            exclude=rule.exclude,
-        )
+        page = scan(html, rule.matcher, charset=charset, include=rule.include, exclude=rule.exclude)
     except Exception:  # the scanner promises not to raise; a page must still be served
         _internal_error(ex.record, "scan")
         return None
+    rt.plans.put(key, page)
+    return page
 
 
 async def _ask(ex: Exchange, provider: Provider, key: str, page: Page, rule: Rule) -> ViewResult:

@@ -11,6 +11,7 @@ from aiohttp import web
 from proxy.background import Background
 from proxy.forwarded import Network
 from proxy.limits import ByteBudget
+from proxy.plans import ScanPlans
 from proxy.providers.base import Provider
 from proxy.upstream import Upstream
 from rules.config import Config, Rule
@@ -33,6 +34,8 @@ class Runtime:
     reveal_src: str = ""
     background: Background = field(default_factory=Background)
     budget: ByteBudget = field(default_factory=lambda: ByteBudget(REWRITE_BUDGET))
+    plans: ScanPlans = field(default_factory=lambda: ScanPlans(0))
+    """Scan plans of pages sent again unchanged (see `plans`)."""
     websockets: set[web.WebSocketResponse] = field(default_factory=set)
     """Open client websockets, closed with 1001 (going away) on shutdown."""
     draining: bool = False

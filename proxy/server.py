@@ -24,6 +24,7 @@ from proxy.forwarded import CLIENT_IP, parse_networks, resolve_origin
 from proxy.limits import GuardedAppRunner
 from proxy.logs import RequestRecord, log_event, log_request, request_id
 from proxy.pipeline import EXCHANGE, Exchange
+from proxy.plans import ScanPlans
 from proxy.providers import ProviderHttp, build_providers
 from proxy.runtime import RUNTIME, Runtime
 from proxy.send import keep_untyped
@@ -125,6 +126,7 @@ async def create_app(config: Config) -> web.Application:
         providers=providers,
         tokens=tokens,
         reveal_src=reveal_script_src(server.prefix),
+        plans=ScanPlans(server.scan_cache_bytes),
     )
     visitors.warm()
     app = web.Application(middlewares=[exchange_middleware])

@@ -20,6 +20,7 @@ from rules.config.values import (
     _prefix,
     _region,
     _size,
+    _size_or_off,
 )
 
 SECTIONS = ("server", "providers", "rewrite", "rules", "sandbox")
@@ -35,6 +36,7 @@ SERVER_FIELDS: Mapping[str, Convert] = {
     "trusted_proxies": _each(_cidr),
     "prefix": _prefix,
     "rewrite_max_bytes": _size,
+    "scan_cache_bytes": _size_or_off,
     "request_body_max_bytes": _size,
     "header_timeout": _duration(),
     "upstream_connect_timeout": _duration(),

@@ -82,10 +82,21 @@ def _quantity(value: object, units: Mapping[str, float]) -> object:
 
 
 def _size(value: object) -> int:
+    return _bytes(value, off=False)
+
+
+def _size_or_off(value: object) -> int:
+    """A size in bytes, or 0 to turn the feature off."""
+    return _bytes(value, off=True)
+
+
+def _bytes(value: object, *, off: bool) -> int:
     number = _quantity(value, SIZE_UNITS)
-    if isinstance(number, bool) or not isinstance(number, int | float) or number < 1:
+    least = 0 if off else 1
+    if isinstance(number, bool) or not isinstance(number, int | float) or number < least:
         shown = f'"{value}"' if isinstance(value, str) else str(value)
-        raise _Bad(f'expected a size in bytes like 4194304, "4MiB" or "512KiB", got {shown}')
+        example = 'like 4194304, "4MiB" or "512KiB"' + (", or 0 for off" if off else "")
+        raise _Bad(f"expected a size in bytes {example}, got {shown}")
     return int(number)
 
 

@@ -7,7 +7,9 @@ serving generated pages from memory), `bench/passthrough.py` (the baseline),
 and `dni-edge run` rewriting a 100 KB page with 5 numbers, its provider the
 sandbox in memory answering at once and then after 20 ms (its latency fault).
 The proxies under test run on cpu 1; wrk, the upstream and the sandbox on cpu 0
-(as in perf-anchors.md). The baseline and dni-edge alternate for three rounds, as
+(as in perf-anchors.md). A second dni-edge keeps no scan plans (`scan_cache_bytes = 0`),
+so every view scans the page, as a page that changes per request would be. The
+baseline and the two dni-edge alternate for three rounds, as
 this machine's speed drifts by tens of percent from one minute to the next; the
 throughput ratio is the median of the within-round ratios (perf-anchors.md's
 method). With the provider 20 ms away, 32 connections cap any proxy at 32 / 0.020 s
@@ -15,7 +17,7 @@ method). With the provider 20 ms away, 32 connections cap any proxy at 32 / 0.02
 Printed: req/s, p50, p99 and CPU per request of every run, the ratios to the
 baseline, the added p50 over the upstream at 4 connections with the provider's own
 time taken out, and dni-edge's peak RSS at 256 connections on 1 MB pages; then the
-targets, PASS or FAIL. Takes about 90 s.
+targets, PASS or FAIL. Takes about 110 s.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ TARGET_RATIO = 0.33
 TARGET_ADDED_P50_MS = 2.0
 TARGET_RSS_MB = 150.0
 PAGE = "/p100k"
+UNKEPT = "dni-edge 0ms, scanned"
+"""dni-edge with `scan_cache_bytes = 0`: every view scans the page, as one that changes per
+request would be."""
 ROUNDS = 3
 
 CONFIG = """
@@ -52,6 +57,7 @@ CONFIG = """
 listen = "127.0.0.1:{port}"
 upstream = "{upstream}"
 rewrite_max_bytes = "4MiB"
+scan_cache_bytes = "{scan_cache}"
 max_connections = 2048
 
 [providers.optico]
@@ -236,17 +242,26 @@ def peak_rss_under_load(pid: int, url: str, duration: float, headers: Sequence[s
 
 def run(duration: float) -> list[str]:
     py = sys.executable
-    ports = {name: free_port() for name in ("upstream", "sandbox", "baseline", "dni")}
+    ports = {name: free_port() for name in ("upstream", "sandbox", "baseline", "dni", "unkept")}
     upstream = f"http://127.0.0.1:{ports['upstream']}"
     sandbox = f"http://127.0.0.1:{ports['sandbox']}"
     baseline = f"http://127.0.0.1:{ports['baseline']}"
     dni = f"http://127.0.0.1:{ports['dni']}"
+    unkept = f"http://127.0.0.1:{ports['unkept']}"
     workdir = Path(tempfile.mkdtemp(prefix="dni-bench-"))
-    config = workdir / "config.toml"
     phones = json.dumps(list(ORIGINALS))
-    config.write_text(
-        CONFIG.format(port=ports["dni"], upstream=upstream, sandbox=sandbox, phones=phones)
-    )
+    configs = {}
+    for name, scan_cache in (("dni", "16MiB"), ("unkept", "0")):
+        configs[name] = workdir / f"{name}.toml"
+        configs[name].write_text(
+            CONFIG.format(
+                port=ports[name],
+                upstream=upstream,
+                sandbox=sandbox,
+                phones=phones,
+                scan_cache=scan_cache,
+            )
+        )
     browser = [f"User-Agent: {UA}"]
     with (
         process(
@@ -279,12 +294,18 @@ def run(duration: float) -> list[str]:
             ports["baseline"],
         ) as baseline_pid,
         process(
-            pinned(SUT_CPU, [py, "-m", "proxy", "run", "--config", str(config)]),
+            pinned(SUT_CPU, [py, "-m", "proxy", "run", "--config", str(configs["dni"])]),
             ports["dni"],
             env={"BENCH_OPTICO_KEY": DEMO_KEY},
         ) as dni_pid,
+        process(
+            pinned(SUT_CPU, [py, "-m", "proxy", "run", "--config", str(configs["unkept"])]),
+            ports["unkept"],
+            env={"BENCH_OPTICO_KEY": DEMO_KEY},
+        ) as unkept_pid,
     ):
         headers = [*browser, f"Cookie: {visit_cookies(dni, upstream)}"]
+        unkept_headers = [*browser, f"Cookie: {visit_cookies(unkept, upstream)}"]
         results: list[Result] = []
         added: dict[str, float] = {}
 
@@ -306,6 +327,7 @@ def run(duration: float) -> list[str]:
                 measure("baseline", baseline_pid, baseline + PAGE, 32, duration, headers)
             )
             results.append(dni_edge(0, 32))
+            results.append(measure(UNKEPT, unkept_pid, unkept + PAGE, 32, duration, unkept_headers))
         results.append(dni_edge(20, 32))
         results.append(dni_edge(20, 128))
         for target, pid, url in (
@@ -326,6 +348,15 @@ def median_of(results: list[Result], name: str, connections: int) -> Result:
         key=lambda r: r.rps,
     )
     return runs[len(runs) // 2]
+
+
+def within_rounds(
+    results: list[Result], name: str, baselines: list[float]
+) -> tuple[float, list[float]]:
+    """The median of `name`'s req/s over the baseline's in the same round, and each ratio."""
+    ours = [r.rps for r in results if r.name == name and r.connections == 32]
+    ratios = sorted(d / b for d, b in zip(ours, baselines, strict=True))
+    return ratios[len(ratios) // 2], ratios
 
 
 def report(
@@ -351,9 +382,7 @@ def report(
     base = median_of(results, "baseline", 32)
     dni0 = median_of(results, "dni-edge 0ms", 32)
     rounds = [r.rps for r in results if r.name == "baseline" and r.connections == 32]
-    ours = [r.rps for r in results if r.name == "dni-edge 0ms" and r.connections == 32]
-    ratios = sorted(d / b for d, b in zip(ours, rounds, strict=True))
-    ratio = ratios[len(ratios) // 2]
+    ratio, ratios = within_rounds(results, "dni-edge 0ms", rounds)
     verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
     lines.append("")
     lines.append(
@@ -361,6 +390,13 @@ def report(
         f"within-round ratios: {ratio:.2f}x (target >= {TARGET_RATIO}x) {verdict}; rounds: "
         f"{', '.join(f'{r:.2f}x' for r in ratios)}; CPU per request {dni0.cpu_ms:.2f} ms "
         f"against {base.cpu_ms:.2f} ms (medians)"
+    )
+    scanned, scanned_rounds = within_rounds(results, UNKEPT, rounds)
+    lines.append(
+        f"the same with every view scanned (scan_cache_bytes = 0, as a page that changes "
+        f"per request): {scanned:.2f}x; rounds: "
+        f"{', '.join(f'{r:.2f}x' for r in scanned_rounds)}; CPU per request "
+        f"{median_of(results, UNKEPT, 32).cpu_ms:.2f} ms"
     )
     for connections in (32, 128):
         dni20 = median_of(results, "dni-edge 20ms", connections)

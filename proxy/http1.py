@@ -13,8 +13,9 @@ Whatever might leave a connection in doubt (a cancelled or failed exchange, byte
 nobody asked for, `Connection: close`, an answer to HEAD) closes it rather than
 returning it to its `Pool`.
 
-Deadlines are the callers' (`asyncio.timeout`); errors are `HttpError`s with short
-messages that never carry a body.
+Waits take a deadline on the loop's clock (`TimeoutError` when it passes): one timer
+per wait, cheaper than an `asyncio.timeout` block around each. Errors are `HttpError`s
+with short messages that never carry a body.
 """
 
 from __future__ import annotations
@@ -93,11 +94,12 @@ class Connection(asyncio.Protocol):
         self._bodiless = bodiless
         self._transport.write(data)
 
-    async def head(self) -> Head:
+    async def head(self, deadline: float | None = None) -> Head:
+        """The answer's status line and headers; `deadline` on the loop's clock."""
         while self._head is None:
             if self._error is not None:
                 raise self._error
-            await self._wait()
+            await self._wait(deadline)
         return self._head
 
     def read_nowait(self) -> bytes | None:
@@ -114,9 +116,10 @@ class Connection(asyncio.Protocol):
             raise self._error
         return b"" if self._done else None
 
-    async def read(self) -> bytes:
+    async def read(self, deadline: float | None = None) -> bytes:
+        """The body bytes that arrived, waiting for some; b"" at the end."""
         while (data := self.read_nowait()) is None:
-            await self._wait()
+            await self._wait(deadline)
         return data
 
     def finish(self) -> bool:
@@ -136,12 +139,17 @@ class Connection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.abort()
 
-    async def _wait(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
+    async def _wait(self, deadline: float | None) -> None:
+        """Until woken by the protocol; `TimeoutError` if the loop's clock reaches `deadline`."""
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = None if deadline is None else loop.call_at(deadline, _expire, waiter)
         try:
-            await self._waiter
+            await waiter
         finally:
             self._waiter = None
+            if timer is not None:
+                timer.cancel()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -256,6 +264,11 @@ class Connection(asyncio.Protocol):
         self._wake()
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class Pool:
     """Kept-alive connections to one server, reused last-in first-out, at most `limit` open."""
 
@@ -275,6 +288,10 @@ class Pool:
         self._open = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._closed = False
+
+    def idle(self) -> Connection | None:
+        """A kept-alive connection ready for an exchange, if there is one."""
+        return self._take_idle()
 
     async def acquire(self) -> tuple[Connection, bool]:
         """A connection, and whether it was kept alive from an earlier exchange."""

@@ -20,7 +20,7 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -178,9 +178,57 @@ class _LeanResponse(UpstreamResponse):
         with translate_errors("reading body"):
             data = self.conn.read_nowait()
             if data is None:
-                async with asyncio.timeout(self.read_timeout):
-                    data = await self.conn.read()
+                deadline = asyncio.get_running_loop().time() + self.read_timeout
+                data = await self.conn.read(deadline)
             return data
+
+
+class Request:
+    """`Upstream.request`'s context manager: a class, as every proxied request enters one."""
+
+    __slots__ = ("_body", "_headers", "_method", "_release", "_target", "_upstream")
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        method: str,
+        raw_path_qs: str,
+        headers: CIMultiDict[str],
+        body: AsyncIterable[bytes] | None,
+    ) -> None:
+        self._upstream = upstream
+        self._method = method
+        self._target = raw_path_qs
+        self._headers = headers
+        self._body = body
+        self._release: Callable[[], None] | None = None
+
+    async def __aenter__(self) -> UpstreamResponse:
+        up = self._upstream
+        if self._body is None and self._method in IDEMPOTENT:
+            conn, head = await up._send_lean(self._method, self._target, self._headers)
+            self._release = lambda: up._pool.release(conn, conn.finish())
+            up.last_ok = time.monotonic()
+            return _LeanResponse(
+                status=head.status,
+                reason=head.reason,
+                headers=CIMultiDictProxy(CIMultiDict(head.headers)),
+                conn=conn,
+                read_timeout=up._read_timeout,
+            )
+        response = await up._send(self._method, up.url(self._target), self._headers, self._body)
+        self._release = response.release
+        up.last_ok = time.monotonic()
+        return _AiohttpResponse(
+            status=response.status,
+            reason=response.reason or "",
+            headers=response.headers,
+            response=response,
+        )
+
+    async def __aexit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if self._release is not None:
+            self._release()
 
 
 class Upstream:
@@ -242,40 +290,16 @@ class Upstream:
         """The upstream URL for a request target, kept exactly as the client encoded it."""
         return URL(self._prefix + raw_path_qs, encoded=True)
 
-    @asynccontextmanager
-    async def request(
+    def request(
         self,
         method: str,
         raw_path_qs: str,
         headers: CIMultiDict[str],
         body: AsyncIterable[bytes] | None,
-    ) -> AsyncIterator[UpstreamResponse]:
-        """Send one request; the response's connection is released when the block exits."""
-        if body is None and method in IDEMPOTENT:
-            conn, head = await self._send_lean(method, raw_path_qs, headers)
-            try:
-                self.last_ok = time.monotonic()
-                yield _LeanResponse(
-                    status=head.status,
-                    reason=head.reason,
-                    headers=CIMultiDictProxy(CIMultiDict(head.headers)),
-                    conn=conn,
-                    read_timeout=self._read_timeout,
-                )
-            finally:
-                self._pool.release(conn, conn.finish())
-            return
-        response = await self._send(method, self.url(raw_path_qs), headers, body)
-        try:
-            self.last_ok = time.monotonic()
-            yield _AiohttpResponse(
-                status=response.status,
-                reason=response.reason or "",
-                headers=response.headers,
-                response=response,
-            )
-        finally:
-            response.release()
+    ) -> Request:
+        """Send one request (`async with`); the response's connection is released at the
+        block's end."""
+        return Request(self, method, raw_path_qs, headers, body)
 
     async def _send_lean(
         self, method: str, raw_path_qs: str, headers: CIMultiDict[str]
@@ -302,8 +326,7 @@ class Upstream:
 
     async def _exchange(self, conn: Connection, data: bytes, method: str) -> Head:
         conn.send(data, bodiless=method == "HEAD")
-        async with asyncio.timeout(self._read_timeout):
-            return await conn.head()
+        return await conn.head(asyncio.get_running_loop().time() + self._read_timeout)
 
     def _request_head(self, method: str, raw_path_qs: str, headers: CIMultiDict[str]) -> bytes:
         lines = [f"{method} {self._path}{raw_path_qs} HTTP/1.1"]

@@ -402,6 +402,46 @@ async def test_a_cancelled_call_closes_its_connection() -> None:
     assert [request.conn for request in server.requests] == [0, 1]
 
 
+@pytest.mark.parametrize(
+    "stall",
+    [
+        pytest.param(b"", id="before-the-head"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\npart", id="mid-body"),
+    ],
+)
+async def test_a_call_past_its_deadline_times_out_and_closes_its_connection(stall: bytes) -> None:
+    release = asyncio.Event()
+
+    async def stalling_first(received: Received, writer: asyncio.StreamWriter) -> None:
+        if received.body == b"slow":
+            writer.write(stall)
+            await release.wait()
+            return
+        writer.write(reply(received.body))
+
+    async with track_server(stalling_first) as server, ProviderHttp() as http:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(TimeoutError):
+            await http.post(server.url, b"slow", {}, deadline=started + 0.1)
+        waited = loop.time() - started
+        release.set()
+        answer = await http.post(server.url, b"fresh", {}, deadline=loop.time() + WAIT)
+        await server.wait_ended(1)
+    assert 0.1 <= waited < WAIT
+    assert answer == Answer(200, b"fresh")
+    assert server.connections == 2
+
+
+async def test_a_deadline_already_past_when_connecting_times_out() -> None:
+    async with track_server(echo) as server, ProviderHttp() as http:
+        past = asyncio.get_running_loop().time() - 1
+        with pytest.raises(TimeoutError):
+            await http.post(server.url, b"late", {}, deadline=past)
+        answer = await http.post(server.url, b"on time", {})
+    assert answer == Answer(200, b"on time")
+
+
 async def close_after_answer(received: Received, writer: asyncio.StreamWriter) -> None:
     writer.write(reply(received.body))
     writer.close()

@@ -147,12 +147,14 @@ class FreespeeProvider:
             url = str(URL(url).update_query(sign=signature))
         else:
             headers["X-SIGN"] = signature
+        deadline = asyncio.get_running_loop().time() + self._timeout
         with self._guard.slot(endpoint), translated("freespee"):
-            async with asyncio.timeout(self._timeout):
-                return await self._exchange(url, body, headers)
+            return await self._exchange(url, body, headers, deadline)
 
-    async def _exchange(self, url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-        answer = await self._http.post(url, body, headers)
+    async def _exchange(
+        self, url: str, body: bytes, headers: dict[str, str], deadline: float
+    ) -> dict[str, Any]:
+        answer = await self._http.post(url, body, headers, deadline)
         if answer.status != 200:
             said = _said(_error_envelope(answer))
             if answer.status == 400:  # this request was wrong; the service is fine

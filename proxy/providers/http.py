@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -89,20 +89,28 @@ class ProviderHttp:
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Answer:
-        """POST `body` to `url`; the whole answer, whatever its status."""
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], deadline: float | None = None
+    ) -> Answer:
+        """POST `body` to `url`; the whole answer, whatever its status.
+
+        `deadline`, on the loop's clock, bounds the whole call (`TimeoutError`).
+        """
         target = target_of(url)
         data = _request_head(target, len(body), headers) + body
         pool = self._pool(target)
-        conn, reused = await pool.acquire()
+        conn = pool.idle()
+        reused = conn is not None
+        if conn is None:
+            conn = await _within(deadline, pool.fresh())
         try:
-            answer = await self._call(pool, conn, data)
+            answer = await self._call(pool, conn, data, deadline)
         except HttpError:
             if not (reused and conn.answered_nothing):
                 raise
             # A kept-alive connection the server had already closed: the request never
             # reached it, so it is sent once more on a fresh connection.
-            answer = await self._call(pool, await pool.fresh(), data)
+            answer = await self._call(pool, await _within(deadline, pool.fresh()), data, deadline)
         return answer
 
     async def close(self) -> None:
@@ -124,13 +132,15 @@ class ProviderHttp:
             self._pools[key] = pool
         return pool
 
-    async def _call(self, pool: Pool, conn: Connection, data: bytes) -> Answer:
+    async def _call(
+        self, pool: Pool, conn: Connection, data: bytes, deadline: float | None
+    ) -> Answer:
         reusable = False
         try:
             conn.send(data)
-            head = await conn.head()
+            head = await conn.head(deadline)
             body = bytearray()
-            while chunk := await conn.read():
+            while chunk := await conn.read(deadline):
                 body += chunk
             reusable = conn.finish()
             return Answer(head.status, bytes(body))
@@ -153,6 +163,14 @@ class ProviderHttp:
         except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError)
             raise HttpError(f"cannot connect ({exc.strerror or type(exc).__name__})") from exc
         return conn
+
+
+async def _within(deadline: float | None, opening: Awaitable[Connection]) -> Connection:
+    """A connection being opened, within the call's deadline."""
+    if deadline is None:
+        return await opening
+    async with asyncio.timeout_at(deadline):
+        return await opening
 
 
 _FRAMING = frozenset({"host", "content-length", "transfer-encoding", "user-agent", "connection"})

@@ -158,13 +158,12 @@ class OpticoProvider:
         if deadline is None:
             deadline = asyncio.get_running_loop().time() + self._timeout
         with self._guard.slot(endpoint) as outcome, translated(endpoint):
-            async with asyncio.timeout_at(deadline):
-                payload = await self._exchange(endpoint, body)
+            payload = await self._exchange(endpoint, body, deadline)
             outcome.status = _status(endpoint, payload)
         return payload, outcome
 
-    async def _exchange(self, endpoint: str, body: bytes) -> dict[str, Any]:
-        answer = await self._http.post(f"{self._url}/{endpoint}", body, _FORM)
+    async def _exchange(self, endpoint: str, body: bytes, deadline: float) -> dict[str, Any]:
+        answer = await self._http.post(f"{self._url}/{endpoint}", body, _FORM, deadline)
         if answer.status != 200:
             raise ProviderUnavailable(f"{endpoint}: HTTP {answer.status}")
         return json_object(json_body(answer), endpoint)

@@ -66,6 +66,10 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
     EVENTS.log(level, event, extra={"fields": fields})
 
 
+# One encoder for every line: json.dumps with any option builds a new one per call.
+_ENCODE = json.JSONEncoder(default=str, ensure_ascii=False).encode
+
+
 class JsonFormatter(logging.Formatter):
     """`{"ts": ..., "level": ..., "logger": ..., "msg": ..., <fields>}`, secrets redacted."""
 
@@ -92,7 +96,7 @@ class JsonFormatter(logging.Formatter):
             "msg": msg,
         }
         line.update(fields)
-        return self.redact(json.dumps(line, default=str, ensure_ascii=False))
+        return self.redact(_ENCODE(line))
 
     def _timestamp(self, created: float) -> str:
         second = int(created)

@@ -28,7 +28,10 @@ OCCURRENCE_BYTES = 512
 
 
 def _footprint(page: Page) -> int:
-    return len(page.body) + OCCURRENCE_BYTES * len(page.occurrences)
+    """The page's bytes, its UTF-8 view when it has one (UTF-16/32 pages), its occurrences."""
+    source = page.source
+    view = len(source) if source is not page.body else 0
+    return len(page.body) + view + OCCURRENCE_BYTES * len(page.occurrences)
 
 
 class ScanPlans:

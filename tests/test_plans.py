@@ -85,6 +85,15 @@ def test_a_page_larger_than_the_budget_is_not_kept() -> None:
     assert plans.size == len(small) + OCCURRENCE_BYTES
 
 
+def test_a_wide_page_counts_its_utf8_view_too() -> None:
+    plans = ScanPlans(1 << 20)
+    html = html_page("<p>04 90 26 07 16</p>").replace("utf-8", "utf-16").encode("utf-16")
+    page = scan(html, MATCHER, charset="utf-16")
+    assert page.occurrences and page.source is not page.body
+    plans.put(plans.key("site", "utf-16", "/wide", html), page)
+    assert plans.size == len(html) + len(page.source) + OCCURRENCE_BYTES
+
+
 def test_no_plan_is_kept_when_off() -> None:
     plans = ScanPlans(0)
     html = page_of("<p>04 90 26 07 16</p>")

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from proxy.click import ClickTokens
 
 # Memory that pages being rewritten may hold at once (their footprint, see pipeline):
-# room for 16 pages of 1 MB or 160 of 100 KB, and a flat RSS however many arrive.
-REWRITE_BUDGET = 48 * 1024 * 1024
+# room for 13 pages of 1 MB or 136 of 100 KB (128 visitors waiting 20 ms each on the
+# provider), and a flat RSS however many arrive.
+REWRITE_BUDGET = 40 * 1024 * 1024
 
 
 @dataclass

@@ -251,7 +251,7 @@ def run(duration: float) -> list[str]:
     workdir = Path(tempfile.mkdtemp(prefix="dni-bench-"))
     phones = json.dumps(list(ORIGINALS))
     configs = {}
-    for name, scan_cache in (("dni", "16MiB"), ("unkept", "0")):
+    for name, scan_cache in (("dni", "8MiB"), ("unkept", "0")):
         configs[name] = workdir / f"{name}.toml"
         configs[name].write_text(
             CONFIG.format(

@@ -47,7 +47,7 @@ class ServerConfig:
     """CIDRs whose X-Forwarded-For is believed."""
     prefix: str = "/__dni"
     rewrite_max_bytes: int = 4 * 1024 * 1024
-    scan_cache_bytes: int = 16 * 1024 * 1024
+    scan_cache_bytes: int = 8 * 1024 * 1024
     """Pages whose scan plans are kept, to skip scanning a page sent again unchanged; 0: off."""
     request_body_max_bytes: int = 64 * 1024 * 1024
     header_timeout: float = 10.0

@@ -289,14 +289,10 @@ class Pool:
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._closed = False
 
-    def idle(self) -> Connection | None:
-        """A kept-alive connection ready for an exchange, if there is one."""
-        return self._take_idle()
-
     async def acquire(self) -> tuple[Connection, bool]:
         """A connection, and whether it was kept alive from an earlier exchange."""
         while True:
-            conn = self._take_idle()
+            conn = self.idle()
             if conn is not None:
                 return conn, True
             if self._limit is None or self._open < self._limit:
@@ -306,7 +302,7 @@ class Pool:
     async def fresh(self) -> Connection:
         """A new connection (never a kept-alive one), waiting for room under the limit."""
         while self._limit is not None and self._open >= self._limit:
-            idle = self._take_idle()
+            idle = self.idle()
             if idle is not None:
                 self._discard(idle)
                 break
@@ -328,7 +324,8 @@ class Pool:
         self._open -= len(self._idle)
         self._idle.clear()
 
-    def _take_idle(self) -> Connection | None:
+    def idle(self) -> Connection | None:
+        """A kept-alive connection ready for an exchange, if there is one."""
         oldest = time.monotonic() - self._idle_timeout
         while self._idle:
             conn = self._idle.pop()

@@ -39,7 +39,7 @@ class ScanPlans:
 
     def __init__(self, max_bytes: int) -> None:
         self._max_bytes = max_bytes
-        self._plans: LRUCache[PlanKey, Page] = LRUCache(max(max_bytes, 1), getsizeof=_footprint)
+        self._plans: LRUCache[PlanKey, Page] = LRUCache(max_bytes, getsizeof=_footprint)
         self._hits = metrics.SCAN_PLANS.labels("hit")
         self._misses = metrics.SCAN_PLANS.labels("miss")
 
@@ -65,7 +65,7 @@ class ScanPlans:
     @property
     def size(self) -> int:
         """Bytes the kept plans account for."""
-        return int(self._plans.currsize) if self._max_bytes else 0
+        return int(self._plans.currsize)
 
     def __len__(self) -> int:
-        return len(self._plans) if self._max_bytes else 0
+        return len(self._plans)
